@@ -1,0 +1,359 @@
+//! The `Connect` resource: a Kafka Connect cluster that Sluice runs, with its plugins.
+
+use k8s_openapi::apimachinery::pkg::{api::resource::Quantity, apis::meta::v1::Condition};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ConnectRestAccess, SecretReference};
+use super::policy::PolicyReference;
+
+/// A Kafka Connect cluster. Sluice renders its StatefulSet, Services and ConfigMaps, and an
+/// init container installs the listed connector plugins before each worker starts.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "sluice.dev",
+    version = "v1alpha1",
+    kind = "Connect",
+    namespaced,
+    doc = "A Connect: a Kafka Connect cluster run by Sluice, with its plugins. See spec and status.",
+    status = "ConnectStatus",
+    shortname = "kc",
+    category = "sluice",
+    printcolumn(
+        name = "Replicas",
+        type_ = "integer",
+        json_path = ".spec.replicas",
+        description = "Desired workers"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "integer",
+        json_path = ".status.readyReplicas",
+        description = "Ready workers"
+    ),
+    printcolumn(
+        name = "Endpoint",
+        type_ = "string",
+        json_path = ".status.restEndpoint",
+        description = "The Connect REST endpoint"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectSpec {
+    /// Number of Connect workers.
+    #[schemars(range(min = 0, max = 1000))]
+    pub replicas: i32,
+    /// Container images of the worker and of the plugin installer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ConnectImage>,
+    /// How the worker gets its connector plugins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<ConnectBuild>,
+    /// Extra worker (`server`), JVM and log4j settings, one `key=value` per entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_overrides: Option<ConfigOverrides>,
+    /// Secrets mounted read-only into every worker at `/mnt/secrets/<secretRef>`, for use in
+    /// connector configs as `${file:/mnt/secrets/<secretRef>/<file>:<key>}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub mounted_secrets: Vec<MountedSecret>,
+    /// TLS certificates for connectors, mounted read-only at `/mnt/sslcerts/<secretRef>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    #[serde(rename = "connectorTLSCerts")]
+    pub connector_tls_certs: Vec<TlsCertificates>,
+    /// The Kafka cluster the workers use for their internal topics.
+    pub dependencies: ConnectDependencies,
+    /// How Sluice authenticates to the workers' REST API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_rest: Option<ConnectRestAccess>,
+}
+
+/// Container images.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectImage {
+    /// The Kafka Connect worker image. Defaults to Apache Kafka's image of the version Sluice
+    /// is tested with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// The image of the init container that installs plugins (`sluice install-plugins`).
+    /// Defaults to the operator's own image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<String>,
+}
+
+/// How the worker gets its plugins.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = ("self.type != 'onDemand' || has(self.onDemand)", "build.type onDemand needs build.onDemand with the plugins to install"))]
+pub struct ConnectBuild {
+    /// `onDemand`: an init container installs the plugins listed in `onDemand` at pod start.
+    #[serde(rename = "type")]
+    pub kind: ConnectBuildType,
+    /// The plugins to install and the space they may take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<OnDemandBuild>,
+}
+
+/// The build type.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectBuildType {
+    /// Plugins are downloaded and installed by the init container at pod start.
+    OnDemand,
+}
+
+/// Plugins installed at pod start.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandBuild {
+    /// The plugins to install.
+    pub plugins: PluginSet,
+    /// Size limit of the plugin volume; an archive that would unpack past it is refused.
+    /// Defaults to `4G`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_limit: Option<Quantity>,
+}
+
+/// The plugins to install, grouped by where they come from.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = ("self.locationType != 'confluentHub' || (has(self.confluentHub) && size(self.confluentHub) > 0)", "plugins.locationType confluentHub needs at least one entry in plugins.confluentHub"),
+    validation = ("self.locationType != 'url' || (has(self.url) && size(self.url) > 0)", "plugins.locationType url needs at least one entry in plugins.url"),
+    validation = ("self.locationType != 'maven' || (has(self.maven) && size(self.maven) > 0)", "plugins.locationType maven needs at least one entry in plugins.maven"),
+    validation = ("self.locationType != 'custom' || (has(self.custom) && size(self.custom) > 0)", "plugins.locationType custom needs at least one entry in plugins.custom"),
+)]
+pub struct PluginSet {
+    /// Where the plugins come from: `confluentHub`, `url`, `maven` or `custom` (a
+    /// plugin-resolver policy). The list of that name must not be empty; plugins listed under
+    /// the other names are installed too.
+    pub location_type: PluginLocationType,
+    /// Plugins from Confluent Hub.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub confluent_hub: Vec<ConfluentHubPlugin>,
+    /// Plugin archives from a URL, each with its mandatory sha512 checksum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub url: Vec<UrlPlugin>,
+    /// Plugins from a Maven repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub maven: Vec<MavenPlugin>,
+    /// Plugins resolved by a plugin-resolver policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub custom: Vec<CustomPlugin>,
+}
+
+/// Where a plugin comes from.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum PluginLocationType {
+    /// Confluent Hub.
+    ConfluentHub,
+    /// An archive URL with a sha512 checksum.
+    Url,
+    /// A Maven repository.
+    Maven,
+    /// A plugin-resolver policy.
+    Custom,
+}
+
+/// A plugin on Confluent Hub.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfluentHubPlugin {
+    /// The plugin's name on the hub, for example `kafka-connect-s3-source`.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// The publisher, for example `confluentinc`.
+    #[schemars(length(min = 1, max = 253))]
+    pub owner: String,
+    /// The version to install, for example `2.0.1`, or `latest`.
+    #[schemars(length(min = 1, max = 128))]
+    pub version: String,
+    /// Optional sha512 of the archive to pin (128 hex digits). The hub publishes only md5 and
+    /// sha1; Sluice reports the sha512 it computed in the Connect status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    #[x_kube(validation = ("self.matches('^[0-9a-fA-F]{128}$')", "checksum must be the archive's sha512 as 128 hex digits (the output of sha512sum)"))]
+    pub checksum: Option<String>,
+}
+
+/// A plugin archive at a URL.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlPlugin {
+    /// The plugin's name; it names the plugin's directory under `plugin.path`.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// URL of a zip, tar.gz or jar archive.
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = ("self.startsWith('https://') || self.startsWith('http://')", "archivePath must be an http:// or https:// URL"))]
+    pub archive_path: String,
+    /// The archive's sha512 as 128 hex digits (the output of `sha512sum`). Mandatory: the
+    /// installer refuses an archive that does not match.
+    #[schemars(length(max = 128))]
+    #[x_kube(validation = ("self.matches('^[0-9a-fA-F]{128}$')", "checksum must be the archive's sha512 as 128 hex digits (the output of sha512sum)"))]
+    pub checksum: String,
+}
+
+/// A plugin archive in a Maven repository.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MavenPlugin {
+    /// The plugin's name; it names the plugin's directory under `plugin.path`.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Maven group id, for example `org.apache.kafka`.
+    #[schemars(length(min = 1, max = 253))]
+    pub group_id: String,
+    /// Maven artifact id, for example `connect-file`.
+    #[schemars(length(min = 1, max = 253))]
+    pub artifact_id: String,
+    /// Version of the artifact.
+    #[schemars(length(min = 1, max = 128))]
+    pub version: String,
+    /// The artifact's file type: `jar` (default), `zip` or `tar.gz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 16))]
+    pub extension: Option<String>,
+    /// Base URL of the Maven repository. Defaults to Maven Central.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    pub repository: Option<String>,
+}
+
+/// A plugin resolved by a plugin-resolver policy.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomPlugin {
+    /// The plugin's name; it names the plugin's directory under `plugin.path`.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// The `Policy` (in this namespace) whose plugin-resolver module turns this entry into an
+    /// archive URL and sha512.
+    pub policy_ref: PolicyReference,
+    /// Free-form settings handed to the resolver with the plugin's name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// Extra settings, one `key=value` per entry.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigOverrides {
+    /// Worker properties, for example `offset.flush.interval.ms=10000`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server: Vec<String>,
+    /// JVM options, for example `-Xmx2g`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jvm: Vec<String>,
+    /// log4j properties, for example `log4j.logger.org.apache.kafka.connect=DEBUG`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log4j: Vec<String>,
+}
+
+/// A Secret mounted into every worker.
+pub type MountedSecret = SecretReference;
+
+/// A Secret with TLS certificates for connectors.
+pub type TlsCertificates = SecretReference;
+
+/// What the workers depend on.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectDependencies {
+    /// The Kafka cluster.
+    pub kafka: KafkaDependency,
+}
+
+/// The Kafka cluster the workers connect to.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaDependency {
+    /// `bootstrap.servers` of the Kafka cluster, for example `kafka:9071`.
+    #[schemars(length(min = 1, max = 2048))]
+    pub bootstrap_endpoint: String,
+}
+
+/// What Sluice last observed of the Connect cluster.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Progressing` and `PluginsResolved`, with reason and message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Workers the StatefulSet has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Workers that are ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_replicas: Option<i32>,
+    /// The in-cluster URL of the Connect REST API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_endpoint: Option<String>,
+    /// Every plugin, resolved to the archive the installer fetches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<ResolvedPlugin>,
+    /// The connector classes the workers report in `GET /connector-plugins`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installed_connector_classes: Vec<InstalledConnectorClass>,
+    /// Where each mounted Secret and TLS certificate Secret is in the workers' filesystem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountedSecretStatus>,
+}
+
+/// A plugin resolved to an archive.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedPlugin {
+    /// The plugin's name.
+    pub name: String,
+    /// The plugin's version, where the source tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where it comes from: `confluentHub`, `url`, `maven` or `custom`.
+    pub source: String,
+    /// The archive's URL.
+    pub archive_url: String,
+    /// The archive's sha512.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+}
+
+/// A connector class a worker offers.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct InstalledConnectorClass {
+    /// The Java class.
+    pub class: String,
+    /// `source` or `sink`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The plugin's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Where a Secret is mounted in the workers.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MountedSecretStatus {
+    /// The Secret's name.
+    pub secret_ref: String,
+    /// The directory it is mounted at.
+    pub path: String,
+}

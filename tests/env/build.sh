@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds or downloads every real component of the test environment, once per version, into
+# a cache directory keyed by version:
+#   $SLUICE_CACHE/kube-<v>/bin/kube-apiserver     from the Go module proxy
+#   $SLUICE_CACHE/etcd-<v>/bin/etcd               from the Go module proxy
+#   $SLUICE_CACHE/helm-<v>/bin/helm               from the Go module proxy
+#   $SLUICE_CACHE/kafka-<v>/{lib,plugins}         from Maven Central
+# A component counts as cached only once its directory holds a `.complete` marker, so an
+# interrupted build is redone rather than trusted.
+#
+# Usage: tests/env/build.sh [kube|etcd|helm|kafka ...]   (default: all)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/env/versions.env
+source "$here/versions.env"
+cache=${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-testenv}
+mkdir -p "$cache"
+
+log() { printf '[testenv build] %s\n' "$*" >&2; }
+die() { printf '[testenv build] FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Runs "$@" to fill a fresh staging directory and moves it to $cache/$1 when it succeeds.
+cached() {
+  local name=$1; shift
+  local dest=$cache/$name
+  if [[ -f $dest/.complete ]]; then return 0; fi
+  local stage=$cache/.$name.partial
+  rm -rf "$stage"; mkdir -p "$stage"
+  log "building $name (cold; cached afterwards in $dest)"
+  local start=$SECONDS
+  if ! "$@" "$stage" >"$cache/$name.build.log" 2>&1; then
+    tail -n 30 "$cache/$name.build.log" >&2
+    die "$name: see $cache/$name.build.log"
+  fi
+  touch "$stage/.complete"
+  rm -rf "$dest"; mv "$stage" "$dest"
+  log "built $name in $((SECONDS - start)) s"
+}
+
+# k/k's go.mod replaces its staging modules with ./staging/...; Go ignores a dependency's
+# replace directives, so a module of our own pins each staging module to its published v0.x.
+KUBE_STAGING=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+  cloud-provider cluster-bootstrap code-generator component-base component-helpers
+  controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation
+  endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+  kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver
+  sample-cli-plugin sample-controller)
+
+build_kube() {
+  local out=$1 mod=$1/src
+  local staging_minor="0.${KUBE_VERSION#1.}"
+  mkdir -p "$mod"
+  {
+    echo "module sluice.dev/testenv/kube"
+    echo
+    echo "go 1.24.0"
+    echo
+    echo "godebug default=go1.24"
+    echo
+    echo "require k8s.io/kubernetes v$KUBE_VERSION"
+    echo
+    for m in "${KUBE_STAGING[@]}"; do echo "replace k8s.io/$m => k8s.io/$m v$staging_minor"; done
+  } >"$mod/go.mod"
+  cp "$here/go/kube/tools.go" "$mod/"
+  local pkg=k8s.io/component-base/version pkg2=k8s.io/client-go/pkg/version
+  local ldflags="-s -w -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${KUBE_VERSION#1.}"
+  ldflags+=" -X $pkg2.gitVersion=v$KUBE_VERSION"
+  (cd "$mod" && go mod tidy && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
+    -ldflags "$ldflags" -o "$out/bin/" k8s.io/kubernetes/cmd/kube-apiserver)
+  rm -rf "$mod"
+}
+
+build_etcd() {
+  local out=$1 mod=$1/src
+  mkdir -p "$mod"
+  cp "$here/go/etcd/main.go" "$mod/"
+  printf 'module sluice.dev/testenv/etcd\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 v%s\n' "$ETCD_VERSION" >"$mod/go.mod"
+  (cd "$mod" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/etcd" .)
+  rm -rf "$mod"
+}
+
+build_helm() {
+  local out=$1
+  mkdir -p "$out/bin"
+  GOBIN=$out/bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+}
+
+build_kafka() {
+  local out=$1
+  mvn -B -q -f "$here/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib"
+  # The FileStream connectors left the worker's classpath in 3.2: they are a real plugin to
+  # install under plugin.path, which is what the tests need.
+  mvn -B -q -f "$here/kafka/pom.xml" dependency:copy \
+    -Dartifact="org.apache.kafka:connect-file:$KAFKA_VERSION" -DoutputDirectory="$out/plugins/connect-file"
+}
+
+components=("$@")
+[[ ${#components[@]} -gt 0 ]] || components=(kafka etcd helm kube)
+for c in "${components[@]}"; do
+  case $c in
+    kube) cached "kube-$KUBE_VERSION" build_kube ;;
+    etcd) cached "etcd-$ETCD_VERSION" build_etcd ;;
+    helm) cached "helm-$HELM_VERSION" build_helm ;;
+    kafka) cached "kafka-$KAFKA_VERSION" build_kafka ;;
+    *) die "unknown component '$c' (expected kube, etcd, helm or kafka)" ;;
+  esac
+done
