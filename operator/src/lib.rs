@@ -3,4 +3,11 @@
 //! The crate is one binary with several roles (see `main.rs`); this library holds the parts,
 //! so that tests and benchmarks reach them too.
 
+pub mod conditions;
+pub mod connect_endpoint;
+pub mod connect_rest;
+pub mod connector;
+pub mod controller;
 pub mod crd;
+pub mod telemetry;
+pub mod tls;

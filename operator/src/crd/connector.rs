@@ -23,35 +23,11 @@ use super::policy::PolicyReference;
     status = "ConnectorStatus",
     shortname = "kctr",
     category = "sluice",
-    printcolumn(
-        name = "State",
-        type_ = "string",
-        json_path = ".status.connectorState",
-        description = "The connector's state on the Connect cluster"
-    ),
-    printcolumn(
-        name = "Tasks",
-        type_ = "string",
-        json_path = ".status.tasksReady",
-        description = "Running tasks / all tasks"
-    ),
-    printcolumn(
-        name = "Connect",
-        type_ = "string",
-        json_path = ".status.connectCluster",
-        description = "The Connect cluster the connector runs on"
-    ),
-    printcolumn(
-        name = "Restarts",
-        type_ = "integer",
-        json_path = ".status.restartCount",
-        description = "Automatic restarts since the connector was last healthy"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn = r#"{"name": "State", "type": "string", "jsonPath": ".status.connectorState", "description": "The connector's state on the Connect cluster"}"#,
+    printcolumn = r#"{"name": "Tasks", "type": "string", "jsonPath": ".status.tasksReady", "description": "Running tasks / all tasks"}"#,
+    printcolumn = r#"{"name": "Connect", "type": "string", "jsonPath": ".status.connectCluster", "description": "The Connect cluster the connector runs on"}"#,
+    printcolumn = r#"{"name": "Restarts", "type": "integer", "jsonPath": ".status.restartCount", "description": "Automatic restarts since the connector was last healthy"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(

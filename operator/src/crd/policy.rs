@@ -19,29 +19,10 @@ use serde::{Deserialize, Serialize};
     status = "PolicyStatus",
     shortname = "spol",
     category = "sluice",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status",
-        description = "Whether the module loaded"
-    ),
-    printcolumn(
-        name = "ABI",
-        type_ = "string",
-        json_path = ".status.abiVersion",
-        description = "The host ABI version the module targets"
-    ),
-    printcolumn(
-        name = "Worlds",
-        type_ = "string",
-        json_path = ".status.worlds",
-        description = "The worlds the module exports"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status", "description": "Whether the module loaded"}"#,
+    printcolumn = r#"{"name": "ABI", "type": "string", "jsonPath": ".status.abiVersion", "description": "The host ABI version the module targets"}"#,
+    printcolumn = r#"{"name": "Worlds", "type": "string", "jsonPath": ".status.worlds", "description": "The worlds the module exports"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct PolicySpec {

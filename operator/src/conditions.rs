@@ -1,0 +1,99 @@
+//! Status conditions, kept the Kubernetes way: one per type, `lastTransitionTime` moves only
+//! when `status` changes, so rewriting an unchanged condition is a no-op patch.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+/// A condition to set; `observedGeneration` and times are filled in by [`set`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionUpdate {
+    pub type_: &'static str,
+    pub status: bool,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl ConditionUpdate {
+    pub fn new(
+        type_: &'static str,
+        status: bool,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_,
+            status,
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Sets `update` in `conditions`, keeping the previous transition time if the status is unchanged.
+pub fn set(
+    conditions: &mut Vec<Condition>,
+    update: ConditionUpdate,
+    generation: Option<i64>,
+    now: jiff::Timestamp,
+) {
+    let status = if update.status { "True" } else { "False" }.to_owned();
+    let previous = conditions.iter().position(|c| c.type_ == update.type_);
+    let last_transition_time = match previous.map(|i| &conditions[i]) {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => Time(now),
+    };
+    let condition = Condition {
+        type_: update.type_.to_owned(),
+        status,
+        reason: update.reason.to_owned(),
+        message: update.message,
+        observed_generation: generation,
+        last_transition_time,
+    };
+    match previous {
+        Some(i) => conditions[i] = condition,
+        None => conditions.push(condition),
+    }
+}
+
+/// The condition of `type_`, if present.
+pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(seconds).unwrap()
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_changes() {
+        let mut c = vec![];
+        set(
+            &mut c,
+            ConditionUpdate::new("Ready", false, "Creating", "m1"),
+            Some(1),
+            at(10),
+        );
+        set(
+            &mut c,
+            ConditionUpdate::new("Ready", false, "Settling", "m2"),
+            Some(2),
+            at(20),
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].last_transition_time, Time(at(10)));
+        assert_eq!(c[0].reason, "Settling");
+        assert_eq!(c[0].observed_generation, Some(2));
+        set(
+            &mut c,
+            ConditionUpdate::new("Ready", true, "Running", "m3"),
+            Some(2),
+            at(30),
+        );
+        assert_eq!(c[0].last_transition_time, Time(at(30)));
+        assert_eq!(find(&c, "Ready").unwrap().status, "True");
+    }
+}

@@ -1,0 +1,217 @@
+use std::{collections::BTreeMap, time::Duration};
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::error::RestError;
+use super::wire::{CreateConnector, ErrorBody, ExpandedConnector, InitialState};
+
+/// A client for one Kafka Connect cluster's REST API.
+#[derive(Clone, Debug)]
+pub struct ConnectClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+/// Connect's own request timeout is 90 s; Sluice gives up sooner so that one slow worker
+/// cannot stall a reconcile for that long.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl ConnectClient {
+    /// A client for the cluster at `endpoint` (for example `http://connect:8083`).
+    pub fn new(http: reqwest::Client, endpoint: &str) -> Result<Self, url::ParseError> {
+        let mut base = Url::parse(endpoint)?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Self { http, base })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
+    pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
+        self.call(Method::GET, "connectors?expand=status&expand=info", None)
+            .await?
+            .json()
+            .await
+    }
+
+    /// `POST /connectors` with `initial_state`.
+    pub async fn create(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+        initial_state: InitialState,
+    ) -> Result<(), RestError> {
+        let body = serde_json::to_value(CreateConnector {
+            name,
+            config,
+            initial_state,
+        })
+        .expect("a map of strings serialises");
+        self.call(Method::POST, "connectors", Some(body)).await?;
+        Ok(())
+    }
+
+    /// `PUT /connectors/{name}/config`: create or replace the config.
+    pub async fn put_config(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(), RestError> {
+        let body = serde_json::to_value(config).expect("a map of strings serialises");
+        self.call(Method::PUT, &connector_path(name, "/config"), Some(body))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn pause(&self, name: &str) -> Result<(), RestError> {
+        self.call(Method::PUT, &connector_path(name, "/pause"), None)
+            .await?;
+        Ok(())
+    }
+
+    /// `PUT /connectors/{name}/resume`; it also resumes a stopped connector.
+    pub async fn resume(&self, name: &str) -> Result<(), RestError> {
+        self.call(Method::PUT, &connector_path(name, "/resume"), None)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn stop(&self, name: &str) -> Result<(), RestError> {
+        self.call(Method::PUT, &connector_path(name, "/stop"), None)
+            .await?;
+        Ok(())
+    }
+
+    /// `DELETE /connectors/{name}`; a connector that is already gone is not an error.
+    pub async fn delete(&self, name: &str) -> Result<(), RestError> {
+        match self
+            .call(Method::DELETE, &connector_path(name, ""), None)
+            .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, RestError> {
+        let request = format!("{method} /{}", path.split('?').next().unwrap_or(path));
+        let url = self.base.join(path).map_err(|e| RestError::Unreachable {
+            endpoint: self.endpoint().to_owned(),
+            reason: format!("bad path {path}: {e}"),
+        })?;
+        let mut builder = self.http.request(method, url).timeout(REQUEST_TIMEOUT);
+        if let Some(body) = body {
+            builder = builder.json(&body);
+        }
+        let response = builder.send().await.map_err(|e| RestError::Unreachable {
+            endpoint: self.endpoint().to_owned(),
+            reason: error_chain(&e),
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Response { request, response });
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(RestError::Status {
+            request,
+            status: status.as_u16(),
+            message: error_message(status, &text),
+        })
+    }
+}
+
+struct Response {
+    request: String,
+    response: reqwest::Response,
+}
+
+impl Response {
+    async fn json<T: DeserializeOwned>(self) -> Result<T, RestError> {
+        let bytes = self.response.bytes().await.map_err(|e| RestError::Decode {
+            request: self.request.clone(),
+            reason: error_chain(&e),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| RestError::Decode {
+            request: self.request,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Connector names may hold any character but `/`-free path segments need escaping.
+fn connector_path(name: &str, suffix: &str) -> String {
+    let mut url = Url::parse("http://x/connectors/").expect("static URL");
+    url.path_segments_mut()
+        .expect("http URLs have path segments")
+        .pop_if_empty()
+        .push(name);
+    format!("{}{suffix}", url.path().trim_start_matches('/'))
+}
+
+fn error_message(status: StatusCode, body: &str) -> String {
+    serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.message)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_owned())
+}
+
+/// reqwest hides the interesting part (connection refused, TLS) in the source chain.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connector_names_are_escaped_in_paths() {
+        assert_eq!(
+            connector_path("a b/c", "/config"),
+            "connectors/a%20b%2Fc/config"
+        );
+        assert_eq!(connector_path("plain", ""), "connectors/plain");
+    }
+
+    #[test]
+    fn endpoint_keeps_a_path_prefix() {
+        crate::tls::install_crypto_provider();
+        let c = ConnectClient::new(reqwest::Client::new(), "http://h:8083/api").unwrap();
+        assert_eq!(
+            c.base.join("connectors").unwrap().as_str(),
+            "http://h:8083/api/connectors"
+        );
+        assert_eq!(c.endpoint(), "http://h:8083/api");
+    }
+
+    #[test]
+    fn worker_error_bodies_give_their_message() {
+        let msg = error_message(
+            StatusCode::CONFLICT,
+            r#"{"error_code":409,"message":"Connector x already exists"}"#,
+        );
+        assert_eq!(msg, "Connector x already exists");
+        assert_eq!(
+            error_message(StatusCode::BAD_GATEWAY, "<html>"),
+            "Bad Gateway"
+        );
+    }
+}

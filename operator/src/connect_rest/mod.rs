@@ -1,0 +1,12 @@
+//! The Kafka Connect REST API, as the real worker speaks it: the wire shapes in `wire`, the
+//! client in `client`. Every REST shape Sluice uses is defined here and nowhere else.
+
+mod client;
+mod error;
+mod wire;
+
+pub use client::ConnectClient;
+pub use error::RestError;
+pub use wire::{
+    ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, StateInfo, TaskState,
+};

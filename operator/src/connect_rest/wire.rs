@@ -1,0 +1,80 @@
+//! JSON shapes of the Connect REST API (Kafka 3.9, `connect/runtime/.../rest/entities`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of `GET /connectors?expand=status&expand=info`. Either part can be missing when
+/// the connector is being created or deleted while the worker answers.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ExpandedConnector {
+    pub status: Option<ConnectorStateInfo>,
+    pub info: Option<ConnectorInfo>,
+}
+
+/// `ConnectorInfo`: the connector's config as stored, and its task ids.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ConnectorInfo {
+    pub name: String,
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tasks: Vec<TaskId>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct TaskId {
+    pub connector: String,
+    pub task: i32,
+}
+
+/// `ConnectorStateInfo`: the connector's and its tasks' runtime state.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ConnectorStateInfo {
+    pub name: String,
+    pub connector: StateInfo,
+    #[serde(default)]
+    pub tasks: Vec<TaskState>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct StateInfo {
+    pub state: String,
+    pub worker_id: Option<String>,
+    /// Omitted by the worker when empty.
+    #[serde(default)]
+    pub trace: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct TaskState {
+    pub id: i32,
+    pub state: String,
+    pub worker_id: Option<String>,
+    #[serde(default)]
+    pub trace: Option<String>,
+}
+
+/// `initial_state` of `POST /connectors` (KIP-980, Kafka 3.7): a connector created paused or
+/// stopped never starts its tasks.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum InitialState {
+    Running,
+    Paused,
+    Stopped,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreateConnector<'a> {
+    pub name: &'a str,
+    pub config: &'a BTreeMap<String, String>,
+    pub initial_state: InitialState,
+}
+
+/// The worker's error body: `{"error_code": 409, "message": "..."}`.
+#[derive(Deserialize)]
+pub(super) struct ErrorBody {
+    pub message: Option<String>,
+}

@@ -1,0 +1,92 @@
+//! The connector as the Connect cluster reports it, parsed from the REST shapes.
+
+use std::collections::BTreeMap;
+
+use crate::connect_rest::ExpandedConnector;
+
+/// A connector's or task's runtime state as Connect reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorRunState {
+    Unassigned,
+    Running,
+    Paused,
+    Stopped,
+    Failed,
+    Restarting,
+    /// A state this version of Sluice does not know; treated as "not settled".
+    Unknown,
+}
+
+impl ConnectorRunState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "UNASSIGNED" => Self::Unassigned,
+            "RUNNING" => Self::Running,
+            "PAUSED" => Self::Paused,
+            "STOPPED" => Self::Stopped,
+            "FAILED" => Self::Failed,
+            "RESTARTING" => Self::Restarting,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// One task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedTask {
+    pub id: i32,
+    pub state: ConnectorRunState,
+    pub raw_state: String,
+    pub worker_id: Option<String>,
+    pub trace: Option<String>,
+}
+
+/// A connector that exists on the Connect cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedConnector {
+    pub config: BTreeMap<String, String>,
+    /// `None` while the worker has stored the config but not yet reported a status.
+    pub state: Option<ConnectorRunState>,
+    pub raw_state: Option<String>,
+    pub worker_id: Option<String>,
+    pub trace: Option<String>,
+    pub tasks: Vec<ObservedTask>,
+}
+
+impl ObservedConnector {
+    /// `None` when the expanded entry has no `info`: the connector is being created or deleted.
+    pub fn from_expanded(entry: &ExpandedConnector) -> Option<Self> {
+        let info = entry.info.as_ref()?;
+        let status = entry.status.as_ref();
+        let mut tasks: Vec<ObservedTask> = status
+            .map(|s| {
+                s.tasks
+                    .iter()
+                    .map(|t| ObservedTask {
+                        id: t.id,
+                        state: ConnectorRunState::parse(&t.state),
+                        raw_state: t.state.clone(),
+                        worker_id: t.worker_id.clone(),
+                        trace: t.trace.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        tasks.sort_by_key(|t| t.id);
+        Some(Self {
+            config: info.config.clone(),
+            state: status.map(|s| ConnectorRunState::parse(&s.connector.state)),
+            raw_state: status.map(|s| s.connector.state.clone()),
+            worker_id: status.and_then(|s| s.connector.worker_id.clone()),
+            trace: status.and_then(|s| s.connector.trace.clone()),
+            tasks,
+        })
+    }
+
+    pub fn running_tasks(&self) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.state == ConnectorRunState::Running)
+            .count()
+    }
+}
