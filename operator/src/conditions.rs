@@ -19,12 +19,7 @@ impl ConditionUpdate {
         reason: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            type_,
-            status,
-            reason,
-            message: message.into(),
-        }
+        Self { type_, status, reason, message: message.into() }
     }
 }
 
@@ -71,28 +66,13 @@ mod tests {
     #[test]
     fn transition_time_moves_only_when_status_changes() {
         let mut c = vec![];
-        set(
-            &mut c,
-            ConditionUpdate::new("Ready", false, "Creating", "m1"),
-            Some(1),
-            at(10),
-        );
-        set(
-            &mut c,
-            ConditionUpdate::new("Ready", false, "Settling", "m2"),
-            Some(2),
-            at(20),
-        );
+        set(&mut c, ConditionUpdate::new("Ready", false, "Creating", "m1"), Some(1), at(10));
+        set(&mut c, ConditionUpdate::new("Ready", false, "Settling", "m2"), Some(2), at(20));
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].last_transition_time, Time(at(10)));
         assert_eq!(c[0].reason, "Settling");
         assert_eq!(c[0].observed_generation, Some(2));
-        set(
-            &mut c,
-            ConditionUpdate::new("Ready", true, "Running", "m3"),
-            Some(2),
-            at(30),
-        );
+        set(&mut c, ConditionUpdate::new("Ready", true, "Running", "m3"), Some(2), at(30));
         assert_eq!(c[0].last_transition_time, Time(at(30)));
         assert_eq!(find(&c, "Ready").unwrap().status, "True");
     }

@@ -19,6 +19,9 @@ enum Command {
         /// Seconds between two observations of a connector when nothing changes.
         #[arg(long, env = "SLUICE_RESYNC_SECONDS", default_value_t = 30)]
         resync_seconds: u64,
+        /// Watch only this namespace (default: all namespaces).
+        #[arg(long, env = "SLUICE_WATCH_NAMESPACE")]
+        watch_namespace: Option<String>,
         /// Log format.
         #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
         log_format: telemetry::LogFormat,
@@ -31,10 +34,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crdgen => print!("{}", sluice::crd::render_yaml()?),
-        Command::Run {
-            resync_seconds,
-            log_format,
-        } => {
+        Command::Run { resync_seconds, watch_namespace, log_format } => {
             telemetry::init(log_format);
             sluice::tls::install_crypto_provider();
             let client = kube::Client::try_default()
@@ -42,12 +42,10 @@ async fn main() -> anyhow::Result<()> {
                 .context("no Kubernetes cluster: set KUBECONFIG or run in a pod")?;
             let settings = controller::Settings {
                 resync: Duration::from_secs(resync_seconds.max(1)),
+                namespace: watch_namespace,
             };
             let ctx = controller::Context::new(client, settings)?;
-            tracing::info!(
-                version = env!("CARGO_PKG_VERSION"),
-                "sluice operator starting"
-            );
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice operator starting");
             controller::run(ctx).await;
         }
     }

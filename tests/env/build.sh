@@ -5,10 +5,11 @@
 #   $SLUICE_CACHE/etcd-<v>/bin/etcd               from the Go module proxy
 #   $SLUICE_CACHE/helm-<v>/bin/helm               from the Go module proxy
 #   $SLUICE_CACHE/kafka-<v>/{lib,plugins}         from Maven Central
+#   $SLUICE_CACHE/kubectl-<v>/bin/kubectl         only where the machine has no kubectl
 # A component counts as cached only once its directory holds a `.complete` marker, so an
 # interrupted build is redone rather than trusted.
 #
-# Usage: tests/env/build.sh [kube|etcd|helm|kafka ...]   (default: all)
+# Usage: tests/env/build.sh [kube|etcd|helm|kafka|kubectl ...]   (default: all but kubectl)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,7 +49,16 @@ KUBE_STAGING=(api apiextensions-apiserver apimachinery apiserver cli-runtime cli
   sample-cli-plugin sample-controller)
 
 build_kube() {
-  local out=$1 mod=$1/src
+  build_kube_commands "$1" kube-apiserver
+}
+
+# kubectl comes with the machine; this builds one of the tested version where it does not.
+build_kubectl() {
+  build_kube_commands "$1" kubectl
+}
+
+build_kube_commands() {
+  local out=$1 mod=$1/src cmd=$2
   local staging_minor="0.${KUBE_VERSION#1.}"
   mkdir -p "$mod"
   {
@@ -62,12 +72,12 @@ build_kube() {
     echo
     for m in "${KUBE_STAGING[@]}"; do echo "replace k8s.io/$m => k8s.io/$m v$staging_minor"; done
   } >"$mod/go.mod"
-  cp "$here/go/kube/tools.go" "$mod/"
+  sed "s|cmd/kube-apiserver|cmd/$cmd|" "$here/go/kube/tools.go" >"$mod/tools.go"
   local pkg=k8s.io/component-base/version pkg2=k8s.io/client-go/pkg/version
   local ldflags="-s -w -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${KUBE_VERSION#1.}"
   ldflags+=" -X $pkg2.gitVersion=v$KUBE_VERSION"
   (cd "$mod" && go mod tidy && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
-    -ldflags "$ldflags" -o "$out/bin/" k8s.io/kubernetes/cmd/kube-apiserver)
+    -ldflags "$ldflags" -o "$out/bin/" "k8s.io/kubernetes/cmd/$cmd")
   rm -rf "$mod"
 }
 
@@ -101,9 +111,10 @@ components=("$@")
 for c in "${components[@]}"; do
   case $c in
     kube) cached "kube-$KUBE_VERSION" build_kube ;;
+    kubectl) cached "kubectl-$KUBE_VERSION" build_kubectl ;;
     etcd) cached "etcd-$ETCD_VERSION" build_etcd ;;
     helm) cached "helm-$HELM_VERSION" build_helm ;;
     kafka) cached "kafka-$KAFKA_VERSION" build_kafka ;;
-    *) die "unknown component '$c' (expected kube, etcd, helm or kafka)" ;;
+    *) die "unknown component '$c' (expected kube, etcd, helm, kafka or kubectl)" ;;
   esac
 done

@@ -34,10 +34,7 @@ impl ConnectClient {
 
     /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
-        self.call(Method::GET, "connectors?expand=status&expand=info", None)
-            .await?
-            .json()
-            .await
+        self.call(Method::GET, "connectors?expand=status&expand=info", None).await?.json().await
     }
 
     /// `POST /connectors` with `initial_state`.
@@ -47,12 +44,8 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
         initial_state: InitialState,
     ) -> Result<(), RestError> {
-        let body = serde_json::to_value(CreateConnector {
-            name,
-            config,
-            initial_state,
-        })
-        .expect("a map of strings serialises");
+        let body = serde_json::to_value(CreateConnector { name, config, initial_state })
+            .expect("a map of strings serialises");
         self.call(Method::POST, "connectors", Some(body)).await?;
         Ok(())
     }
@@ -64,36 +57,29 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
     ) -> Result<(), RestError> {
         let body = serde_json::to_value(config).expect("a map of strings serialises");
-        self.call(Method::PUT, &connector_path(name, "/config"), Some(body))
-            .await?;
+        self.call(Method::PUT, &connector_path(name, "/config"), Some(body)).await?;
         Ok(())
     }
 
     pub async fn pause(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/pause"), None)
-            .await?;
+        self.call(Method::PUT, &connector_path(name, "/pause"), None).await?;
         Ok(())
     }
 
     /// `PUT /connectors/{name}/resume`; it also resumes a stopped connector.
     pub async fn resume(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/resume"), None)
-            .await?;
+        self.call(Method::PUT, &connector_path(name, "/resume"), None).await?;
         Ok(())
     }
 
     pub async fn stop(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/stop"), None)
-            .await?;
+        self.call(Method::PUT, &connector_path(name, "/stop"), None).await?;
         Ok(())
     }
 
     /// `DELETE /connectors/{name}`; a connector that is already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), RestError> {
-        match self
-            .call(Method::DELETE, &connector_path(name, ""), None)
-            .await
-        {
+        match self.call(Method::DELETE, &connector_path(name, ""), None).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => other.map(|_| ()),
         }
@@ -142,20 +128,15 @@ impl Response {
             request: self.request.clone(),
             reason: error_chain(&e),
         })?;
-        serde_json::from_slice(&bytes).map_err(|e| RestError::Decode {
-            request: self.request,
-            reason: e.to_string(),
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| RestError::Decode { request: self.request, reason: e.to_string() })
     }
 }
 
 /// Connector names may hold any character but `/`-free path segments need escaping.
 fn connector_path(name: &str, suffix: &str) -> String {
     let mut url = Url::parse("http://x/connectors/").expect("static URL");
-    url.path_segments_mut()
-        .expect("http URLs have path segments")
-        .pop_if_empty()
-        .push(name);
+    url.path_segments_mut().expect("http URLs have path segments").pop_if_empty().push(name);
     format!("{}{suffix}", url.path().trim_start_matches('/'))
 }
 
@@ -184,10 +165,7 @@ mod tests {
 
     #[test]
     fn connector_names_are_escaped_in_paths() {
-        assert_eq!(
-            connector_path("a b/c", "/config"),
-            "connectors/a%20b%2Fc/config"
-        );
+        assert_eq!(connector_path("a b/c", "/config"), "connectors/a%20b%2Fc/config");
         assert_eq!(connector_path("plain", ""), "connectors/plain");
     }
 
@@ -195,10 +173,7 @@ mod tests {
     fn endpoint_keeps_a_path_prefix() {
         crate::tls::install_crypto_provider();
         let c = ConnectClient::new(reqwest::Client::new(), "http://h:8083/api").unwrap();
-        assert_eq!(
-            c.base.join("connectors").unwrap().as_str(),
-            "http://h:8083/api/connectors"
-        );
+        assert_eq!(c.base.join("connectors").unwrap().as_str(), "http://h:8083/api/connectors");
         assert_eq!(c.endpoint(), "http://h:8083/api");
     }
 
@@ -209,9 +184,6 @@ mod tests {
             r#"{"error_code":409,"message":"Connector x already exists"}"#,
         );
         assert_eq!(msg, "Connector x already exists");
-        assert_eq!(
-            error_message(StatusCode::BAD_GATEWAY, "<html>"),
-            "Bad Gateway"
-        );
+        assert_eq!(error_message(StatusCode::BAD_GATEWAY, "<html>"), "Bad Gateway");
     }
 }

@@ -8,11 +8,7 @@ pub enum RestError {
     Unreachable { endpoint: String, reason: String },
     /// The worker answered with an error status.
     #[error("Connect answered {status} to {request}: {message}")]
-    Status {
-        request: String,
-        status: u16,
-        message: String,
-    },
+    Status { request: String, status: u16, message: String },
     /// The worker answered 2xx with a body Sluice cannot read.
     #[error("Connect answered {request} with a body Sluice cannot read: {reason}")]
     Decode { request: String, reason: String },

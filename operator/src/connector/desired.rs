@@ -25,11 +25,7 @@ pub enum SpecError {
     #[error(
         "spec.configs.{key} is {value:?} but spec.{field} sets it: remove it from spec.configs"
     )]
-    ConflictingConfig {
-        key: &'static str,
-        field: &'static str,
-        value: String,
-    },
+    ConflictingConfig { key: &'static str, field: &'static str, value: String },
 }
 
 impl DesiredConnector {
@@ -53,18 +49,10 @@ impl DesiredConnector {
             if let Some(existing) = config.insert(key.to_owned(), value.clone())
                 && existing != value
             {
-                return Err(SpecError::ConflictingConfig {
-                    key,
-                    field,
-                    value: existing,
-                });
+                return Err(SpecError::ConflictingConfig { key, field, value: existing });
             }
         }
-        Ok(Self {
-            name,
-            config,
-            state: spec.state.unwrap_or_default(),
-        })
+        Ok(Self { name, config, state: spec.state.unwrap_or_default() })
     }
 }
 

@@ -84,9 +84,6 @@ impl ObservedConnector {
     }
 
     pub fn running_tasks(&self) -> usize {
-        self.tasks
-            .iter()
-            .filter(|t| t.state == ConnectorRunState::Running)
-            .count()
+        self.tasks.iter().filter(|t| t.state == ConnectorRunState::Running).count()
     }
 }

@@ -89,9 +89,7 @@ mod tests {
         ] {
             assert_eq!(
                 plan(&desired(target), None),
-                vec![Action::Create {
-                    initial_state: initial
-                }]
+                vec![Action::Create { initial_state: initial }]
             );
         }
     }
@@ -135,11 +133,7 @@ mod tests {
         ];
         for (target, state, expected) in cases {
             let got = plan(&desired(target), Some(&observed(state, "v")));
-            assert_eq!(
-                got,
-                expected.into_iter().collect::<Vec<_>>(),
-                "{target:?} x {state:?}"
-            );
+            assert_eq!(got, expected.into_iter().collect::<Vec<_>>(), "{target:?} x {state:?}");
         }
     }
 

@@ -53,12 +53,7 @@ pub fn next_status(
             ));
         }
         Outcome::InvalidSpec { message } => {
-            set(ConditionUpdate::new(
-                READY,
-                false,
-                "InvalidSpec",
-                message.clone(),
-            ));
+            set(ConditionUpdate::new(READY, false, "InvalidSpec", message.clone()));
             set(ConditionUpdate::new(
                 PROGRESSING,
                 false,
@@ -67,12 +62,7 @@ pub fn next_status(
             ));
         }
         Outcome::Rejected { message } => {
-            set(ConditionUpdate::new(
-                READY,
-                false,
-                "ConfigRejected",
-                message.clone(),
-            ));
+            set(ConditionUpdate::new(READY, false, "ConfigRejected", message.clone()));
             set(ConditionUpdate::new(
                 PROGRESSING,
                 false,
@@ -81,26 +71,11 @@ pub fn next_status(
             ));
         }
         Outcome::Unavailable { message } => {
-            set(ConditionUpdate::new(
-                CONNECT_UNAVAILABLE,
-                true,
-                "Unreachable",
-                message.clone(),
-            ));
-            set(ConditionUpdate::new(
-                READY,
-                false,
-                "ConnectUnavailable",
-                message.clone(),
-            ));
+            set(ConditionUpdate::new(CONNECT_UNAVAILABLE, true, "Unreachable", message.clone()));
+            set(ConditionUpdate::new(READY, false, "ConnectUnavailable", message.clone()));
         }
     }
-    if let Outcome::Observed {
-        desired,
-        observed,
-        actions,
-    } = outcome
-    {
+    if let Outcome::Observed { desired, observed, actions } = outcome {
         observe_into(&mut status, desired, *observed, actions, generation, now);
     }
     status
@@ -141,22 +116,12 @@ fn observe_into(
     let mut set = |update| conditions::set(&mut status.conditions, update, generation, now);
     set(ConditionUpdate::new(READY, ready, reason, message));
     set(if settled {
-        ConditionUpdate::new(
-            PROGRESSING,
-            false,
-            "Settled",
-            "the connector matches the spec",
-        )
+        ConditionUpdate::new(PROGRESSING, false, "Settled", "the connector matches the spec")
     } else {
         ConditionUpdate::new(PROGRESSING, true, "Reconciling", describe_actions(actions))
     });
     set(if failed {
-        ConditionUpdate::new(
-            DEGRADED,
-            true,
-            "Failed",
-            "the connector or a task is FAILED",
-        )
+        ConditionUpdate::new(DEGRADED, true, "Failed", "the connector or a task is FAILED")
     } else {
         ConditionUpdate::new(DEGRADED, false, "NoFailures", "no failed connector or task")
     });
@@ -168,11 +133,7 @@ fn readiness(
     actions: &[Action],
 ) -> (bool, &'static str, String) {
     let Some(observed) = observed else {
-        return (
-            false,
-            "Creating",
-            format!("creating connector {}", desired.name),
-        );
+        return (false, "Creating", format!("creating connector {}", desired.name));
     };
     if !actions.is_empty() {
         return (false, "Reconciling", describe_actions(actions));
@@ -181,11 +142,7 @@ fn readiness(
     match (desired.state, observed.state) {
         (_, Some(S::Failed)) => (false, "ConnectorFailed", "the connector is FAILED".into()),
         (ConnectorTargetState::Running, Some(S::Running)) => {
-            let failed = observed
-                .tasks
-                .iter()
-                .filter(|t| t.state == S::Failed)
-                .count();
+            let failed = observed.tasks.iter().filter(|t| t.state == S::Failed).count();
             let running = observed.running_tasks();
             if failed > 0 {
                 (
@@ -200,11 +157,7 @@ fn readiness(
                     format!("{running} of {} tasks are RUNNING", observed.tasks.len()),
                 )
             } else {
-                (
-                    true,
-                    "Running",
-                    format!("the connector and its {running} tasks are RUNNING"),
-                )
+                (true, "Running", format!("the connector and its {running} tasks are RUNNING"))
             }
         }
         (ConnectorTargetState::Paused, Some(S::Paused)) => {
@@ -218,11 +171,7 @@ fn readiness(
             "Settling",
             format!(
                 "the connector is {}",
-                observed
-                    .raw_state
-                    .as_deref()
-                    .filter(|_| state.is_some())
-                    .unwrap_or("starting")
+                observed.raw_state.as_deref().filter(|_| state.is_some()).unwrap_or("starting")
             ),
         ),
     }
@@ -307,11 +256,7 @@ mod tests {
     fn running_connector_with_all_tasks_running_is_ready() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING"), task(1, "RUNNING")]);
-        let outcome = Outcome::Observed {
-            desired: &d,
-            observed: Some(&o),
-            actions: &[],
-        };
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
         let s = next_status(None, Some(3), "ns/connect", &outcome, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("2/2"));
         assert_eq!(s.connector_state.as_deref(), Some("RUNNING"));
@@ -325,11 +270,7 @@ mod tests {
     fn a_failed_task_makes_the_connector_degraded_and_not_ready() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING"), task(1, "FAILED")]);
-        let outcome = Outcome::Observed {
-            desired: &d,
-            observed: Some(&o),
-            actions: &[],
-        };
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
         let s = next_status(None, Some(1), "ns/connect", &outcome, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("1/2"));
         assert_eq!(condition(&s, READY).reason, "TasksFailed");
@@ -340,15 +281,9 @@ mod tests {
     fn unreachable_connect_keeps_the_last_observation_and_says_so() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING")]);
-        let ok = Outcome::Observed {
-            desired: &d,
-            observed: Some(&o),
-            actions: &[],
-        };
+        let ok = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
         let before = next_status(None, Some(1), "ns/connect", &ok, now());
-        let down = Outcome::Unavailable {
-            message: "connection refused".into(),
-        };
+        let down = Outcome::Unavailable { message: "connection refused".into() };
         let s = next_status(Some(&before), Some(1), "ns/connect", &down, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("1/1"));
         assert_eq!(condition(&s, CONNECT_UNAVAILABLE).status, "True");

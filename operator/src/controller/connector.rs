@@ -46,7 +46,7 @@ pub enum Error {
 }
 
 pub async fn run(ctx: Context) {
-    let api: Api<Connector> = Api::all(ctx.client.clone());
+    let api: Api<Connector> = ctx.watched();
     let ctx = Arc::new(ctx);
     Controller::new(api, watcher::Config::default().any_semantic())
         .shutdown_on_signal()
@@ -80,26 +80,21 @@ fn error_policy(_: Arc<Connector>, error: &Error, ctx: Arc<Context>) -> Requeue 
 
 /// The Connect cluster a Connector runs on: its REST client and how status names it.
 fn connect_target(connector: &Connector, ctx: &Context) -> Result<(ConnectClient, String), String> {
-    let (endpoint, label) = match (
-        &connector.spec.connect_rest,
-        &connector.spec.connect_cluster_ref,
-    ) {
-        (Some(rest), _) => (rest.endpoint.clone(), rest.endpoint.clone()),
-        (None, Some(cluster)) => {
-            let namespace = cluster
-                .namespace
-                .clone()
-                .or_else(|| connector.namespace())
-                .unwrap_or_default();
-            (
-                crate::connect_endpoint::in_cluster_url(&cluster.name, &namespace),
-                format!("{namespace}/{}", cluster.name),
-            )
-        }
-        (None, None) => {
-            return Err("set spec.connectClusterRef or spec.connectRest.endpoint".into());
-        }
-    };
+    let (endpoint, label) =
+        match (&connector.spec.connect_rest, &connector.spec.connect_cluster_ref) {
+            (Some(rest), _) => (rest.endpoint.clone(), rest.endpoint.clone()),
+            (None, Some(cluster)) => {
+                let namespace =
+                    cluster.namespace.clone().or_else(|| connector.namespace()).unwrap_or_default();
+                (
+                    crate::connect_endpoint::in_cluster_url(&cluster.name, &namespace),
+                    format!("{namespace}/{}", cluster.name),
+                )
+            }
+            (None, None) => {
+                return Err("set spec.connectClusterRef or spec.connectRest.endpoint".into());
+            }
+        };
     ConnectClient::new(ctx.http.clone(), &endpoint)
         .map(|client| (client, label))
         .map_err(|e| format!("spec.connectRest.endpoint {endpoint:?} is not a URL: {e}"))
@@ -116,9 +111,7 @@ async fn apply(
     let (client, cluster) = match connect_target(connector, ctx) {
         Ok(target) => target,
         Err(message) => {
-            let outcome = Outcome::InvalidSpec {
-                message: message.clone(),
-            };
+            let outcome = Outcome::InvalidSpec { message: message.clone() };
             let status = next_status(previous, generation, "", &outcome, now);
             warn_event(ctx, connector, "InvalidSpec", "Reconcile", &message).await;
             write_status(api, connector, status).await?;
@@ -128,9 +121,7 @@ async fn apply(
     let desired = match DesiredConnector::from_resource(connector) {
         Ok(d) => d,
         Err(e) => {
-            let outcome = Outcome::InvalidSpec {
-                message: e.to_string(),
-            };
+            let outcome = Outcome::InvalidSpec { message: e.to_string() };
             let status = next_status(previous, generation, &cluster, &outcome, now);
             warn_event(ctx, connector, "InvalidSpec", "Reconcile", &e.to_string()).await;
             write_status(api, connector, status).await?;
@@ -139,9 +130,9 @@ async fn apply(
     };
 
     let observed = match client.list_expanded().await {
-        Ok(mut all) => all
-            .remove(&desired.name)
-            .and_then(|entry| ObservedConnector::from_expanded(&entry)),
+        Ok(mut all) => {
+            all.remove(&desired.name).and_then(|entry| ObservedConnector::from_expanded(&entry))
+        }
         Err(e) => return unavailable(connector, api, ctx, previous, &cluster, &e).await,
     };
     let actions = plan(&desired, observed.as_ref());
@@ -151,14 +142,7 @@ async fn apply(
                 return unavailable(connector, api, ctx, previous, &cluster, &e).await;
             }
             let message = e.to_string();
-            warn_event(
-                ctx,
-                connector,
-                "ConnectRejected",
-                action_name(action),
-                &message,
-            )
-            .await;
+            warn_event(ctx, connector, "ConnectRejected", action_name(action), &message).await;
             let outcome = Outcome::Rejected { message };
             write_status(
                 api,
@@ -169,27 +153,13 @@ async fn apply(
             return Ok(Requeue::requeue(ctx.settings.resync));
         }
         info!(connector = %desired.name, action = action_name(action), "acted on Connect");
-        let note = format!(
-            "{} connector {} on {}",
-            action_past(action),
-            desired.name,
-            client.endpoint()
-        );
-        event(
-            ctx,
-            connector,
-            EventType::Normal,
-            action_name(action),
-            action_name(action),
-            &note,
-        )
-        .await;
+        let note =
+            format!("{} connector {} on {}", action_past(action), desired.name, client.endpoint());
+        event(ctx, connector, EventType::Normal, action_name(action), action_name(action), &note)
+            .await;
     }
-    let outcome = Outcome::Observed {
-        desired: &desired,
-        observed: observed.as_ref(),
-        actions: &actions,
-    };
+    let outcome =
+        Outcome::Observed { desired: &desired, observed: observed.as_ref(), actions: &actions };
     let status = next_status(previous, generation, &cluster, &outcome, now);
     let settled = actions.is_empty()
         && crate::conditions::find(&status.conditions, crate::connector::status::PROGRESSING)
@@ -211,9 +181,7 @@ async fn act(
 ) -> Result<(), RestError> {
     match action {
         Action::Create { initial_state } => {
-            client
-                .create(&desired.name, &desired.config, *initial_state)
-                .await
+            client.create(&desired.name, &desired.config, *initial_state).await
         }
         Action::UpdateConfig => client.put_config(&desired.name, &desired.config).await,
         Action::Pause => client.pause(&desired.name).await,
@@ -252,9 +220,7 @@ async fn unavailable(
 ) -> Result<Requeue, Error> {
     let message = error.to_string();
     warn!(%message, "Connect unavailable; nothing changed");
-    let outcome = Outcome::Unavailable {
-        message: message.clone(),
-    };
+    let outcome = Outcome::Unavailable { message: message.clone() };
     let status = next_status(
         previous,
         connector.metadata.generation,
@@ -275,26 +241,15 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
         .status
         .as_ref()
         .and_then(|s| s.connector_name.clone())
-        .or_else(|| {
-            DesiredConnector::from_resource(connector)
-                .ok()
-                .map(|d| d.name)
-        });
+        .or_else(|| DesiredConnector::from_resource(connector).ok().map(|d| d.name));
     let (Some(name), Ok((client, _))) = (name, connect_target(connector, ctx)) else {
         return Ok(Requeue::await_change());
     };
     match client.delete(&name).await {
         Ok(()) => {
             let note = format!("Deleted connector {name} from {}", client.endpoint());
-            event(
-                ctx,
-                connector,
-                EventType::Normal,
-                "DeleteConnector",
-                "DeleteConnector",
-                &note,
-            )
-            .await;
+            event(ctx, connector, EventType::Normal, "DeleteConnector", "DeleteConnector", &note)
+                .await;
             Ok(Requeue::await_change())
         }
         Err(e) => {

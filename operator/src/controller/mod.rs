@@ -15,13 +15,13 @@ pub const FIELD_MANAGER: &str = "sluice";
 pub struct Settings {
     /// How often a connector is observed when nothing happens.
     pub resync: Duration,
+    /// The one namespace to watch; `None` watches all.
+    pub namespace: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            resync: Duration::from_secs(30),
-        }
+        Self { resync: Duration::from_secs(30), namespace: None }
     }
 }
 
@@ -36,18 +36,31 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: kube::Client, settings: Settings) -> Result<Self, reqwest::Error> {
-        let reporter = Reporter {
-            controller: "sluice".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
+        let reporter =
+            Reporter { controller: "sluice".into(), instance: std::env::var("POD_NAME").ok() };
         Ok(Self {
             recorder: Recorder::new(client.clone(), reporter),
-            http: reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .build()?,
+            http: reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?,
             client,
             settings,
         })
+    }
+}
+
+impl Context {
+    /// The API of `K` over the watched namespaces.
+    pub fn watched<K>(&self) -> kube::Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        match &self.settings.namespace {
+            Some(ns) => kube::Api::namespaced(self.client.clone(), ns),
+            None => kube::Api::all(self.client.clone()),
+        }
     }
 }
 
