@@ -9,5 +9,6 @@ pub mod connect_rest;
 pub mod connector;
 pub mod controller;
 pub mod crd;
+pub mod installer;
 pub mod telemetry;
 pub mod tls;

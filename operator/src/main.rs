@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use sluice::{controller, telemetry};
+use clap::{Args, Parser, Subcommand};
+use sluice::{connector::restart::BackoffSettings, controller, telemetry};
 
 /// Sluice: a Kubernetes operator for Kafka Connect.
 #[derive(Parser)]
@@ -15,36 +15,60 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the operator against the cluster of the current kubeconfig or service account.
-    Run {
-        /// Seconds between two observations of a connector when nothing changes.
-        #[arg(long, env = "SLUICE_RESYNC_SECONDS", default_value_t = 30)]
-        resync_seconds: u64,
-        /// Watch only this namespace (default: all namespaces).
-        #[arg(long, env = "SLUICE_WATCH_NAMESPACE")]
-        watch_namespace: Option<String>,
-        /// Log format.
-        #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
-        log_format: telemetry::LogFormat,
-    },
+    Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crdgen,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Seconds between two observations of a Connect cluster when nothing changes.
+    #[arg(long, env = "SLUICE_RESYNC_SECONDS", default_value_t = 30)]
+    resync_seconds: u64,
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "SLUICE_WATCH_NAMESPACE")]
+    watch_namespace: Option<String>,
+    /// Seconds the built-in OnFailure policy waits after the first restart; the wait doubles
+    /// after each further restart.
+    #[arg(long, env = "SLUICE_RESTART_BACKOFF_SECONDS", default_value_t = 10)]
+    restart_backoff_seconds: u64,
+    /// The longest wait, in seconds, between two automatic restarts.
+    #[arg(long, env = "SLUICE_RESTART_BACKOFF_MAX_SECONDS", default_value_t = 600)]
+    restart_backoff_max_seconds: u64,
+    /// Seconds a connector must stay healthy before its restart count resets.
+    #[arg(long, env = "SLUICE_HEALTHY_RESET_SECONDS", default_value_t = 600)]
+    healthy_reset_seconds: u64,
+    /// Log format.
+    #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
+    log_format: telemetry::LogFormat,
+}
+
+impl RunArgs {
+    fn settings(&self) -> controller::Settings {
+        let base = self.restart_backoff_seconds.max(1);
+        controller::Settings {
+            resync: Duration::from_secs(self.resync_seconds.max(1)),
+            namespace: self.watch_namespace.clone(),
+            backoff: BackoffSettings {
+                base: Duration::from_secs(base),
+                cap: Duration::from_secs(self.restart_backoff_max_seconds.max(base)),
+                healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
+            },
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crdgen => print!("{}", sluice::crd::render_yaml()?),
-        Command::Run { resync_seconds, watch_namespace, log_format } => {
-            telemetry::init(log_format);
+        Command::Run(args) => {
+            telemetry::init(args.log_format);
             sluice::tls::install_crypto_provider();
             let client = kube::Client::try_default()
                 .await
                 .context("no Kubernetes cluster: set KUBECONFIG or run in a pod")?;
-            let settings = controller::Settings {
-                resync: Duration::from_secs(resync_seconds.max(1)),
-                namespace: watch_namespace,
-            };
-            let ctx = controller::Context::new(client, settings)?;
+            let ctx = controller::Context::new(client, args.settings());
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice operator starting");
             controller::run(ctx).await;
         }

@@ -24,6 +24,7 @@ pub struct TestEnv {
     pub work_dir: PathBuf,
     pub helm: PathBuf,
     pub testenv_script: PathBuf,
+    pub dir: PathBuf,
 }
 
 fn var(name: &str) -> String {
@@ -47,6 +48,7 @@ impl TestEnv {
             work_dir: var("SLUICE_TEST_WORK_DIR").into(),
             helm: var("SLUICE_TEST_HELM").into(),
             testenv_script: var("SLUICE_TEST_TESTENV").into(),
+            dir: var("SLUICE_TESTENV_DIR").into(),
         };
         let readyz = env.kubectl(&["get", "--raw", "/readyz"]);
         assert!(
@@ -139,6 +141,72 @@ impl TestEnv {
         http_get(&format!("{}{path}", self.connect_url))
     }
 
+    /// `GET` on another worker of the environment (`SLUICE_TEST_CONNECT_<NAME>_URL`).
+    pub fn worker_url(&self, name: &str) -> String {
+        var(&format!("SLUICE_TEST_CONNECT_{}_URL", name.to_uppercase()))
+    }
+
+    /// Runs `tests/env/testenv <args>` (stop or start a part), which must succeed.
+    pub fn testenv(&self, args: &[&str]) {
+        let out = Command::new(&self.testenv_script)
+            .args(args)
+            .env("SLUICE_TESTENV_DIR", &self.dir)
+            .output()
+            .expect("tests/env/testenv runs");
+        assert_success(&out, &format!("testenv {}", args.join(" ")));
+    }
+
+    /// The requests a worker logged from the operator whose `POD_NAME` is `instance`:
+    /// `(method, path)` pairs, read from the worker's request log.
+    pub fn requests_from(&self, worker: &str, instance: &str) -> Vec<(String, String)> {
+        self.responses_to(worker, instance).into_iter().map(|(m, p, _)| (m, p)).collect()
+    }
+
+    /// Like [`TestEnv::requests_from`], with the HTTP status the worker answered.
+    pub fn responses_to(&self, worker: &str, instance: &str) -> Vec<(String, String, u16)> {
+        let log = self.dir.join("logs").join(format!("{worker}.log"));
+        let text =
+            std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let agent = format!("({instance})\"");
+        text.lines()
+            .filter(|l| l.contains("RestServer") && l.contains(&agent))
+            .filter_map(|l| {
+                let mut quoted = l.split('"');
+                let request = quoted.nth(1)?;
+                let code = quoted.next()?.split_whitespace().next()?.parse().ok()?;
+                let mut parts = request.split(' ');
+                Some((parts.next()?.to_owned(), parts.next()?.to_owned(), code))
+            })
+            .collect()
+    }
+
+    /// Events of one object, as `reason: message` lines.
+    pub fn events_of(&self, namespace: &str, name: &str) -> Vec<String> {
+        let events = self.get_json(&[
+            "get",
+            "events.events.k8s.io",
+            "-n",
+            namespace,
+            "--field-selector",
+            &format!("regarding.name={name}"),
+        ]);
+        events["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e["reason"].as_str().unwrap_or(""),
+                            e["note"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A JSON object from kubectl.
     pub fn get_json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
@@ -193,7 +261,7 @@ pub fn shared_examples() -> Vec<PathBuf> {
     files
 }
 
-fn http_get(url: &str) -> Result<Value, String> {
+pub fn http_get(url: &str) -> Result<Value, String> {
     let out = Command::new("curl")
         .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}", url])
         .output()
@@ -214,19 +282,28 @@ fn http_get(url: &str) -> Result<Value, String> {
 pub struct Operator {
     child: Child,
     pub log: PathBuf,
+    /// The operator's `POD_NAME`, which names it in Connect's request log.
+    pub instance: String,
 }
 
 impl Operator {
     pub fn start(env: &TestEnv, namespace: &str, resync_seconds: u32) -> Self {
+        Self::start_with(env, namespace, &["--resync-seconds", &resync_seconds.to_string()])
+    }
+
+    /// Starts the operator with extra `sluice run` arguments.
+    pub fn start_with(env: &TestEnv, namespace: &str, args: &[&str]) -> Self {
         let bin = sluice_binary();
         let logs = repo_root().join("target/e2e-logs");
         std::fs::create_dir_all(&logs).expect("creating target/e2e-logs");
         let log = logs.join(format!("operator-{namespace}.log"));
         let file = std::fs::File::create(&log).expect("creating the operator log");
+        let instance = format!("sluice-{namespace}");
         let child = Command::new(&bin)
-            .args(["run", "--watch-namespace", namespace, "--resync-seconds"])
-            .arg(resync_seconds.to_string())
+            .args(["run", "--watch-namespace", namespace])
+            .args(args)
             .env("KUBECONFIG", &env.kubeconfig)
+            .env("POD_NAME", &instance)
             .env("RUST_LOG", "info,kube=warn")
             .stdout(file.try_clone().expect("log file"))
             .stderr(file)
@@ -234,7 +311,7 @@ impl Operator {
             .unwrap_or_else(|e| {
                 panic!("cannot start {}: {e} (cargo build -p sluice)", bin.display())
             });
-        Self { child, log }
+        Self { child, log, instance }
     }
 
     /// The operator's log so far.

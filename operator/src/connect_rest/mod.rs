@@ -5,8 +5,9 @@ mod client;
 mod error;
 mod wire;
 
-pub use client::ConnectClient;
+pub use client::{Auth, ConnectClient};
 pub use error::RestError;
 pub use wire::{
-    ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, StateInfo, TaskState,
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, StateInfo,
+    TaskState,
 };

@@ -78,3 +78,24 @@ pub(super) struct CreateConnector<'a> {
 pub(super) struct ErrorBody {
     pub message: Option<String>,
 }
+
+/// `ConfigInfos`, the answer of `PUT /connector-plugins/{class}/config/validate`.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ConfigInfos {
+    pub error_count: u32,
+    #[serde(default)]
+    pub configs: Vec<ConfigInfo>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ConfigInfo {
+    pub value: ConfigValueInfo,
+}
+
+/// One key's validation result. Its `value` is not read: it may be a secret.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct ConfigValueInfo {
+    pub name: String,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}

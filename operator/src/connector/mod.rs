@@ -2,11 +2,14 @@
 //! (`desired`), what Connect reports (`observed`), the actions that close the gap (`plan`)
 //! and the status that describes it (`status`). Nothing here does I/O.
 
+pub mod annotations;
 pub mod desired;
 pub mod observed;
 pub mod plan;
+pub mod redact;
+pub mod restart;
 pub mod status;
 
 pub use desired::{DesiredConnector, SpecError};
 pub use observed::{ConnectorRunState, ObservedConnector};
-pub use plan::{Action, plan};
+pub use plan::{Action, Plan, PlanInput, plan};

@@ -1,12 +1,16 @@
 //! Planning: the actions that bring the observed connector to the desired one.
 //!
-//! `plan` is pure. Replaying its actions and observing again yields an empty plan, which is
-//! what keeps a steady-state reconcile free of REST writes.
+//! `plan` is pure: `(desired, observed, history, annotations, now) -> Plan`. Replaying its
+//! actions and observing again yields an empty plan, which is what keeps a steady-state
+//! reconcile free of REST writes.
 
-use crate::connect_rest::InitialState;
-use crate::crd::ConnectorTargetState;
+use jiff::Timestamp;
 
+use super::annotations::{OneOff, Request};
+use super::restart::{self, BackoffSettings, Decision, RestartHistory};
 use super::{ConnectorRunState, DesiredConnector, ObservedConnector};
+use crate::connect_rest::InitialState;
+use crate::crd::{ConnectorTargetState, RestartPolicyType};
 
 /// One call Sluice makes to Connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,25 +25,176 @@ pub enum Action {
     Pause,
     Resume,
     Stop,
+    /// `POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true`, by restart policy.
+    RestartFailed,
+    /// `POST /connectors/{name}/restart?includeTasks=true`, by annotation.
+    RestartConnector,
+    /// `POST /connectors/{name}/tasks/{id}/restart`, by annotation.
+    RestartTask(i32),
+    /// `DELETE /connectors/{name}` of the connector's previous name, once the renamed one exists.
+    DeletePrevious(String),
 }
 
-pub fn plan(desired: &DesiredConnector, observed: Option<&ObservedConnector>) -> Vec<Action> {
-    let Some(observed) = observed else {
-        let initial_state = match desired.state {
-            ConnectorTargetState::Running => InitialState::Running,
-            ConnectorTargetState::Paused => InitialState::Paused,
-            ConnectorTargetState::Stopped => InitialState::Stopped,
-        };
-        return vec![Action::Create { initial_state }];
+/// What the planner needs to know.
+#[derive(Debug, Clone)]
+pub struct PlanInput<'a> {
+    pub desired: &'a DesiredConnector,
+    /// The connector named `desired.name` on Connect.
+    pub observed: Option<&'a ObservedConnector>,
+    /// The name Sluice manages on Connect (`status.connectorName`).
+    pub owned: Option<&'a str>,
+    /// A name the connector had before a rename, still to be removed
+    /// (`status.previousConnectorName`), and whether Connect still has it.
+    pub previous: Option<(&'a str, bool)>,
+    /// The `sluice.dev/adopt` annotation: take over an existing connector of that name.
+    pub adopt: bool,
+    pub one_offs: &'a [OneOff],
+    /// A state held by an earlier pause/resume annotation, if the spec has not changed since.
+    pub held: Option<ConnectorTargetState>,
+    pub restart_policy: RestartPolicyType,
+    pub max_retry: u32,
+    pub history: RestartHistory,
+    /// A decision made by a restart-policy module, overriding the built-in one.
+    pub policy_decision: Option<Decision>,
+    pub backoff: BackoffSettings,
+    pub now: Timestamp,
+}
+
+/// The plan: REST actions, and what the status must remember.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    /// Why nothing may be done, for the status (a connector Sluice does not own).
+    pub blocked: Option<String>,
+    /// The name to record as owned before acting (`status.connectorName`).
+    pub claim: Option<String>,
+    /// The previous name to remember for deletion, or `None` to forget it.
+    pub previous: Option<String>,
+    /// The state the connector is held in; `None` follows `spec.state`.
+    pub hold: Option<ConnectorTargetState>,
+    pub target: ConnectorTargetState,
+    /// The restart decision, when something failed or the policy was asked.
+    pub decision: Option<Decision>,
+    /// The history after this plan's actions.
+    pub history: RestartHistory,
+    /// One-off annotations to remove.
+    pub clear_annotations: Vec<&'static str>,
+    /// Annotation values that could not be acted on, for Warning Events.
+    pub warnings: Vec<String>,
+}
+
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    let desired = input.desired;
+    let mut out = Plan {
+        hold: input.held,
+        history: input.history,
+        previous: input.previous.map(|(name, _)| name.to_owned()),
+        ..Plan::default()
     };
-    let mut actions = Vec::new();
-    if observed.config != desired.config {
-        actions.push(Action::UpdateConfig);
+
+    // A rename: remember the old name for removal and claim the new one before creating it.
+    if let Some(owned) = input.owned
+        && owned != desired.name
+    {
+        out.previous = Some(owned.to_owned());
+        out.claim = Some(desired.name.clone());
+    }
+    let owns_desired = input.owned == Some(desired.name.as_str()) || out.claim.is_some();
+
+    let Some(observed) = input.observed else {
+        out.target = input.held.unwrap_or(desired.state);
+        out.claim = Some(desired.name.clone());
+        out.actions.push(Action::Create { initial_state: initial_state(out.target) });
+        return out;
+    };
+    if !owns_desired && !input.adopt {
+        out.blocked = Some(format!(
+            "a connector named {} already exists on the Connect cluster and this Connector did not create it: set spec.name to another name, or annotate the Connector with sluice.dev/adopt=true to manage the existing one",
+            desired.name
+        ));
+        return out;
+    }
+    if input.owned != Some(desired.name.as_str()) {
+        out.claim = Some(desired.name.clone());
+    }
+
+    let mut restart_requested = false;
+    for one_off in input.one_offs {
+        out.clear_annotations.push(one_off.annotation);
+        match &one_off.request {
+            Err(why) => out.warnings.push(why.clone()),
+            Ok(Request::RestartConnector) => {
+                restart_requested = true;
+                out.actions.push(Action::RestartConnector);
+            }
+            Ok(Request::RestartTask(id)) if observed.tasks.iter().any(|t| t.id == *id) => {
+                restart_requested = true;
+                out.actions.push(Action::RestartTask(*id));
+            }
+            Ok(Request::RestartTask(id)) => {
+                let ids: Vec<String> = observed.tasks.iter().map(|t| t.id.to_string()).collect();
+                out.warnings.push(format!(
+                    "sluice.dev/restart-task: the connector has no task {id} (its tasks: {})",
+                    if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+                ));
+            }
+            Ok(Request::Pause) => out.hold = Some(ConnectorTargetState::Paused),
+            Ok(Request::Resume) => out.hold = Some(ConnectorTargetState::Running),
+        }
+    }
+    out.target = out.hold.unwrap_or(desired.state);
+
+    let config_changed = observed.config != desired.config;
+    if config_changed {
+        out.actions.push(Action::UpdateConfig);
     }
     if let Some(state) = observed.state {
-        actions.extend(state_action(desired.state, state));
+        out.actions.extend(state_action(out.target, state));
     }
-    actions
+
+    let healthy = restart::failure(observed).is_none()
+        && observed.state == Some(ConnectorRunState::Running)
+        && observed.tasks.iter().all(|t| t.state == ConnectorRunState::Running);
+    out.history = restart::settle_history(input.history, healthy, input.now, &input.backoff);
+    // A config update restarts the connector anyway, and a paused or stopped connector is
+    // left as asked; only a connector meant to run is restarted by policy.
+    if out.target == ConnectorTargetState::Running && !config_changed && !restart_requested {
+        let decision = input.policy_decision.clone().unwrap_or_else(|| {
+            restart::decide(
+                input.restart_policy,
+                input.max_retry,
+                observed,
+                &out.history,
+                input.now,
+                &input.backoff,
+                &desired.name,
+            )
+        });
+        if matches!(decision, Decision::RestartFailed { .. }) {
+            out.actions.push(Action::RestartFailed);
+            out.history.count += 1;
+            out.history.last_restart = Some(input.now);
+        }
+        if restart::failure(observed).is_some() || input.policy_decision.is_some() {
+            out.decision = Some(decision);
+        }
+    }
+
+    if let Some((previous, exists)) = input.previous {
+        if exists {
+            out.actions.push(Action::DeletePrevious(previous.to_owned()));
+        }
+        out.previous = None;
+    }
+    out
+}
+
+fn initial_state(target: ConnectorTargetState) -> InitialState {
+    match target {
+        ConnectorTargetState::Running => InitialState::Running,
+        ConnectorTargetState::Paused => InitialState::Paused,
+        ConnectorTargetState::Stopped => InitialState::Stopped,
+    }
 }
 
 /// The call that moves a connector from `observed` to the `desired` target state, if any.
@@ -56,91 +211,4 @@ fn state_action(desired: ConnectorTargetState, observed: ConnectorRunState) -> O
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-
-    fn desired(state: ConnectorTargetState) -> DesiredConnector {
-        DesiredConnector {
-            name: "c".into(),
-            config: BTreeMap::from([("name".into(), "c".into()), ("k".into(), "v".into())]),
-            state,
-        }
-    }
-
-    fn observed(state: ConnectorRunState, k: &str) -> ObservedConnector {
-        ObservedConnector {
-            config: BTreeMap::from([("name".into(), "c".into()), ("k".into(), k.into())]),
-            state: Some(state),
-            raw_state: None,
-            worker_id: None,
-            trace: None,
-            tasks: vec![],
-        }
-    }
-
-    #[test]
-    fn a_missing_connector_is_created_in_its_target_state() {
-        for (target, initial) in [
-            (ConnectorTargetState::Running, InitialState::Running),
-            (ConnectorTargetState::Paused, InitialState::Paused),
-            (ConnectorTargetState::Stopped, InitialState::Stopped),
-        ] {
-            assert_eq!(
-                plan(&desired(target), None),
-                vec![Action::Create { initial_state: initial }]
-            );
-        }
-    }
-
-    #[test]
-    fn a_matching_connector_needs_nothing() {
-        let d = desired(ConnectorTargetState::Running);
-        assert!(plan(&d, Some(&observed(ConnectorRunState::Running, "v"))).is_empty());
-    }
-
-    #[test]
-    fn a_changed_config_is_put_once() {
-        let d = desired(ConnectorTargetState::Running);
-        assert_eq!(
-            plan(&d, Some(&observed(ConnectorRunState::Running, "old"))),
-            vec![Action::UpdateConfig]
-        );
-    }
-
-    #[test]
-    fn state_table() {
-        use ConnectorRunState as S;
-        use ConnectorTargetState as T;
-        let cases = [
-            (T::Running, S::Running, None),
-            (T::Running, S::Paused, Some(Action::Resume)),
-            (T::Running, S::Stopped, Some(Action::Resume)),
-            (T::Running, S::Failed, None),
-            (T::Running, S::Unassigned, None),
-            (T::Running, S::Restarting, None),
-            (T::Paused, S::Running, Some(Action::Pause)),
-            (T::Paused, S::Paused, None),
-            (T::Paused, S::Stopped, Some(Action::Pause)),
-            (T::Paused, S::Failed, Some(Action::Pause)),
-            (T::Paused, S::Restarting, None),
-            (T::Stopped, S::Running, Some(Action::Stop)),
-            (T::Stopped, S::Paused, Some(Action::Stop)),
-            (T::Stopped, S::Stopped, None),
-            (T::Stopped, S::Failed, Some(Action::Stop)),
-            (T::Running, S::Unknown, None),
-        ];
-        for (target, state, expected) in cases {
-            let got = plan(&desired(target), Some(&observed(state, "v")));
-            assert_eq!(got, expected.into_iter().collect::<Vec<_>>(), "{target:?} x {state:?}");
-        }
-    }
-
-    #[test]
-    fn a_connector_without_status_yet_gets_no_state_action() {
-        let mut o = observed(ConnectorRunState::Running, "v");
-        o.state = None;
-        assert!(plan(&desired(ConnectorTargetState::Paused), Some(&o)).is_empty());
-    }
-}
+mod tests;

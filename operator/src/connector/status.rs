@@ -1,9 +1,14 @@
-//! The `Connector` status, computed from what was desired, observed and done.
+//! The `Connector` status, computed from what was desired, observed, planned and done.
 
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::restart::{Decision, RestartHistory};
+use super::{Action, ConnectorRunState, DesiredConnector, ObservedConnector, Plan};
 use crate::conditions::{self, ConditionUpdate};
-use crate::crd::{ConnectorStatus, ConnectorTargetState, TaskStatus};
-
-use super::{Action, ConnectorRunState, DesiredConnector, ObservedConnector};
+use crate::crd::{
+    ConfigFieldError, ConnectorStatus, ConnectorTargetState, HeldState, RestartDecision, TaskStatus,
+};
 
 /// Condition types of a `Connector`.
 pub const READY: &str = "Ready";
@@ -17,18 +22,42 @@ const TRACE_LIMIT: usize = 2048;
 /// What a reconcile ended with, for the status.
 #[derive(Debug, Clone)]
 pub enum Outcome<'a> {
-    /// Connect answered; `actions` were carried out.
+    /// Connect answered; the plan's actions were carried out.
     Observed {
         desired: &'a DesiredConnector,
         observed: Option<&'a ObservedConnector>,
-        actions: &'a [Action],
+        plan: &'a Plan,
     },
     /// The spec cannot be acted on: the message names the field and the fix.
     InvalidSpec { message: String },
-    /// Connect refused a change (4xx other than a conflict): typically a config error.
+    /// Connect's validation rejected the config; nothing was applied.
+    ConfigInvalid { message: String, errors: Vec<ConfigFieldError> },
+    /// Connect refused a change (4xx other than a conflict).
     Rejected { message: String },
     /// Connect could not be reached or kept failing; nothing was changed.
     Unavailable { message: String },
+}
+
+/// The restart history kept in `previous`.
+pub fn history(previous: Option<&ConnectorStatus>) -> RestartHistory {
+    let Some(status) = previous else { return RestartHistory::default() };
+    let healthy_since = conditions::find(&status.conditions, READY)
+        .filter(|c| c.status == "True" && c.reason == "Running")
+        .map(|c| c.last_transition_time.0);
+    RestartHistory {
+        count: u32::try_from(status.restart_count).unwrap_or(0),
+        last_restart: status.last_restart_time.as_ref().map(|t| t.0),
+        healthy_since,
+    }
+}
+
+/// The state held by an annotation, unless the spec changed since it was set.
+pub fn held(
+    previous: Option<&ConnectorStatus>,
+    generation: Option<i64>,
+) -> Option<ConnectorTargetState> {
+    let hold = previous?.held_state.as_ref()?;
+    (Some(hold.generation) == generation).then_some(hold.state)
 }
 
 /// The new status: `previous` with the outcome applied.
@@ -37,11 +66,11 @@ pub fn next_status(
     generation: Option<i64>,
     connect_cluster: &str,
     outcome: &Outcome<'_>,
-    now: jiff::Timestamp,
+    now: Timestamp,
 ) -> ConnectorStatus {
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
-    status.connect_cluster = Some(connect_cluster.to_owned());
+    status.connect_cluster = Some(connect_cluster.to_owned()).filter(|c| !c.is_empty());
     let mut set = |update| conditions::set(&mut status.conditions, update, generation, now);
     match outcome {
         Outcome::Observed { .. } => {
@@ -61,6 +90,15 @@ pub fn next_status(
                 "waiting for the spec to be fixed",
             ));
         }
+        Outcome::ConfigInvalid { message, .. } => {
+            set(ConditionUpdate::new(READY, false, "ConfigInvalid", message.clone()));
+            set(ConditionUpdate::new(
+                PROGRESSING,
+                false,
+                "ConfigInvalid",
+                "waiting for spec.configs to be fixed",
+            ));
+        }
         Outcome::Rejected { message } => {
             set(ConditionUpdate::new(READY, false, "ConfigRejected", message.clone()));
             set(ConditionUpdate::new(
@@ -75,8 +113,13 @@ pub fn next_status(
             set(ConditionUpdate::new(READY, false, "ConnectUnavailable", message.clone()));
         }
     }
-    if let Outcome::Observed { desired, observed, actions } = outcome {
-        observe_into(&mut status, desired, *observed, actions, generation, now);
+    match outcome {
+        Outcome::ConfigInvalid { errors, .. } => status.config_errors = errors.clone(),
+        Outcome::Observed { .. } => status.config_errors.clear(),
+        _ => {}
+    }
+    if let Outcome::Observed { desired, observed, plan } = outcome {
+        observe_into(&mut status, desired, *observed, plan, generation, now);
     }
     status
 }
@@ -85,11 +128,18 @@ fn observe_into(
     status: &mut ConnectorStatus,
     desired: &DesiredConnector,
     observed: Option<&ObservedConnector>,
-    actions: &[Action],
+    plan: &Plan,
     generation: Option<i64>,
-    now: jiff::Timestamp,
+    now: Timestamp,
 ) {
-    status.connector_name = Some(desired.name.clone());
+    if let Some(claim) = &plan.claim {
+        status.connector_name = Some(claim.clone());
+    }
+    status.previous_connector_name = plan.previous.clone();
+    status.held_state = match (plan.hold, generation) {
+        (Some(state), Some(generation)) => Some(HeldState { state, generation }),
+        _ => None,
+    };
     status.connector_state = observed.and_then(|o| o.raw_state.clone());
     status.worker_id = observed.and_then(|o| o.worker_id.clone());
     status.tasks = observed
@@ -106,56 +156,77 @@ fn observe_into(
         })
         .unwrap_or_default();
     status.tasks_ready = observed.map(|o| format!("{}/{}", o.running_tasks(), o.tasks.len()));
+    status.restart_count = i32::try_from(plan.history.count).unwrap_or(i32::MAX);
+    status.last_restart_time = plan.history.last_restart.map(Time);
+    status.next_retry_time = match &plan.decision {
+        Some(Decision::Wait { until, .. }) => Some(Time(*until)),
+        _ => None,
+    };
+    if let Some(decision) = &plan.decision {
+        let changed = status
+            .last_decision
+            .as_ref()
+            .is_none_or(|d| d.action != decision.name() || d.reason != decision.reason());
+        if changed {
+            status.last_decision = Some(RestartDecision {
+                action: decision.name().to_owned(),
+                reason: decision.reason().to_owned(),
+                time: Time(now),
+            });
+        }
+    }
 
-    let (ready, reason, message) = readiness(desired, observed, actions);
-    let settled = ready && actions.is_empty();
-    let failed = observed.is_some_and(|o| {
-        o.state == Some(ConnectorRunState::Failed)
-            || o.tasks.iter().any(|t| t.state == ConnectorRunState::Failed)
-    });
+    let (ready, reason, message) = match &plan.blocked {
+        Some(why) => (false, "ConnectorNotOwned", why.clone()),
+        None => readiness(desired.name.as_str(), plan.target, observed, &plan.actions),
+    };
+    let settled = ready && plan.actions.is_empty();
+    let failed = observed.is_some_and(|o| super::restart::failure(o).is_some());
+    let gave_up = matches!(plan.decision, Some(Decision::GiveUp { .. }));
     let mut set = |update| conditions::set(&mut status.conditions, update, generation, now);
     set(ConditionUpdate::new(READY, ready, reason, message));
-    set(if settled {
-        ConditionUpdate::new(PROGRESSING, false, "Settled", "the connector matches the spec")
+    set(if settled || plan.blocked.is_some() {
+        ConditionUpdate::new(PROGRESSING, false, "Settled", "nothing to do")
     } else {
-        ConditionUpdate::new(PROGRESSING, true, "Reconciling", describe_actions(actions))
+        ConditionUpdate::new(PROGRESSING, true, "Reconciling", describe_actions(&plan.actions))
     });
-    set(if failed {
-        ConditionUpdate::new(DEGRADED, true, "Failed", "the connector or a task is FAILED")
-    } else {
-        ConditionUpdate::new(DEGRADED, false, "NoFailures", "no failed connector or task")
+    set(match (&plan.decision, failed) {
+        (Some(d), true) if gave_up => {
+            ConditionUpdate::new(DEGRADED, true, "RetriesExhausted", d.reason())
+        }
+        (Some(d), true) => ConditionUpdate::new(DEGRADED, true, "Failed", d.reason()),
+        (None, true) => {
+            ConditionUpdate::new(DEGRADED, true, "Failed", "the connector or a task is FAILED")
+        }
+        (_, false) => {
+            ConditionUpdate::new(DEGRADED, false, "NoFailures", "no failed connector or task")
+        }
     });
 }
 
 fn readiness(
-    desired: &DesiredConnector,
+    name: &str,
+    target: ConnectorTargetState,
     observed: Option<&ObservedConnector>,
     actions: &[Action],
 ) -> (bool, &'static str, String) {
     let Some(observed) = observed else {
-        return (false, "Creating", format!("creating connector {}", desired.name));
+        return (false, "Creating", format!("creating connector {name}"));
     };
     if !actions.is_empty() {
         return (false, "Reconciling", describe_actions(actions));
     }
     use ConnectorRunState as S;
-    match (desired.state, observed.state) {
+    match (target, observed.state) {
         (_, Some(S::Failed)) => (false, "ConnectorFailed", "the connector is FAILED".into()),
         (ConnectorTargetState::Running, Some(S::Running)) => {
+            let total = observed.tasks.len();
             let failed = observed.tasks.iter().filter(|t| t.state == S::Failed).count();
             let running = observed.running_tasks();
             if failed > 0 {
-                (
-                    false,
-                    "TasksFailed",
-                    format!("{failed} of {} tasks are FAILED", observed.tasks.len()),
-                )
-            } else if observed.tasks.is_empty() || running < observed.tasks.len() {
-                (
-                    false,
-                    "TasksStarting",
-                    format!("{running} of {} tasks are RUNNING", observed.tasks.len()),
-                )
+                (false, "TasksFailed", format!("{failed} of {total} tasks are FAILED"))
+            } else if total == 0 || running < total {
+                (false, "TasksStarting", format!("{running} of {total} tasks are RUNNING"))
             } else {
                 (true, "Running", format!("the connector and its {running} tasks are RUNNING"))
             }
@@ -166,14 +237,26 @@ fn readiness(
         (ConnectorTargetState::Stopped, Some(S::Stopped)) => {
             (true, "Stopped", "the connector is STOPPED as asked".into())
         }
-        (_, state) => (
+        (_, Some(_)) => (
             false,
             "Settling",
-            format!(
-                "the connector is {}",
-                observed.raw_state.as_deref().filter(|_| state.is_some()).unwrap_or("starting")
-            ),
+            format!("the connector is {}", observed.raw_state.as_deref().unwrap_or("starting")),
         ),
+        (_, None) => (false, "Settling", "the connector is starting".into()),
+    }
+}
+
+pub fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Create { .. } => "created the connector".into(),
+        Action::UpdateConfig => "updated the config".into(),
+        Action::Pause => "paused".into(),
+        Action::Resume => "resumed".into(),
+        Action::Stop => "stopped".into(),
+        Action::RestartFailed => "restarted the failed connector and tasks".into(),
+        Action::RestartConnector => "restarted the connector".into(),
+        Action::RestartTask(id) => format!("restarted task {id}"),
+        Action::DeletePrevious(name) => format!("deleted the connector's previous name {name}"),
     }
 }
 
@@ -181,17 +264,7 @@ fn describe_actions(actions: &[Action]) -> String {
     if actions.is_empty() {
         return "waiting for the connector to settle".into();
     }
-    let names: Vec<&str> = actions
-        .iter()
-        .map(|a| match a {
-            Action::Create { .. } => "created the connector",
-            Action::UpdateConfig => "updated the config",
-            Action::Pause => "paused",
-            Action::Resume => "resumed",
-            Action::Stop => "stopped",
-        })
-        .collect();
-    names.join(", ")
+    actions.iter().map(describe_action).collect::<Vec<_>>().join(", ")
 }
 
 fn trim_trace(trace: &str) -> String {
@@ -212,8 +285,8 @@ mod tests {
     use super::*;
     use crate::connector::observed::ObservedTask;
 
-    fn now() -> jiff::Timestamp {
-        jiff::Timestamp::from_second(1_700_000_000).unwrap()
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_700_000_000).unwrap()
     }
 
     fn desired() -> DesiredConnector {
@@ -245,6 +318,10 @@ mod tests {
         }
     }
 
+    fn settled_plan() -> Plan {
+        Plan { target: ConnectorTargetState::Running, ..Plan::default() }
+    }
+
     fn condition<'a>(
         s: &'a ConnectorStatus,
         t: &str,
@@ -256,7 +333,8 @@ mod tests {
     fn running_connector_with_all_tasks_running_is_ready() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING"), task(1, "RUNNING")]);
-        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
+        let plan = settled_plan();
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), plan: &plan };
         let s = next_status(None, Some(3), "ns/connect", &outcome, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("2/2"));
         assert_eq!(s.connector_state.as_deref(), Some("RUNNING"));
@@ -270,7 +348,8 @@ mod tests {
     fn a_failed_task_makes_the_connector_degraded_and_not_ready() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING"), task(1, "FAILED")]);
-        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
+        let plan = settled_plan();
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), plan: &plan };
         let s = next_status(None, Some(1), "ns/connect", &outcome, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("1/2"));
         assert_eq!(condition(&s, READY).reason, "TasksFailed");
@@ -278,16 +357,61 @@ mod tests {
     }
 
     #[test]
+    fn giving_up_says_why_in_the_degraded_condition() {
+        let d = desired();
+        let o = observed("FAILED", vec![]);
+        let plan = Plan {
+            decision: Some(Decision::GiveUp {
+                reason: "gave up after 2 restarts (maxRetry 2)".into(),
+            }),
+            history: RestartHistory { count: 2, last_restart: Some(now()), healthy_since: None },
+            ..settled_plan()
+        };
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), plan: &plan };
+        let s = next_status(None, Some(1), "ns/connect", &outcome, now());
+        assert_eq!(condition(&s, DEGRADED).reason, "RetriesExhausted");
+        assert!(condition(&s, DEGRADED).message.contains("maxRetry 2"));
+        assert_eq!(s.restart_count, 2);
+        assert_eq!(s.last_decision.as_ref().unwrap().action, "GiveUp");
+        assert_eq!(history(Some(&s)).count, 2);
+    }
+
+    #[test]
+    fn waiting_shows_the_next_retry_time() {
+        let d = desired();
+        let o = observed("RUNNING", vec![task(0, "FAILED")]);
+        let until = Timestamp::from_second(1_700_000_060).unwrap();
+        let plan = Plan {
+            decision: Some(Decision::Wait { until, reason: "backoff".into() }),
+            ..settled_plan()
+        };
+        let outcome = Outcome::Observed { desired: &d, observed: Some(&o), plan: &plan };
+        let s = next_status(None, Some(1), "ns/connect", &outcome, now());
+        assert_eq!(s.next_retry_time, Some(Time(until)));
+    }
+
+    #[test]
     fn unreachable_connect_keeps_the_last_observation_and_says_so() {
         let d = desired();
         let o = observed("RUNNING", vec![task(0, "RUNNING")]);
-        let ok = Outcome::Observed { desired: &d, observed: Some(&o), actions: &[] };
+        let plan = settled_plan();
+        let ok = Outcome::Observed { desired: &d, observed: Some(&o), plan: &plan };
         let before = next_status(None, Some(1), "ns/connect", &ok, now());
         let down = Outcome::Unavailable { message: "connection refused".into() };
         let s = next_status(Some(&before), Some(1), "ns/connect", &down, now());
         assert_eq!(s.tasks_ready.as_deref(), Some("1/1"));
         assert_eq!(condition(&s, CONNECT_UNAVAILABLE).status, "True");
         assert_eq!(condition(&s, READY).reason, "ConnectUnavailable");
+    }
+
+    #[test]
+    fn a_hold_ends_when_the_spec_changes() {
+        let status = ConnectorStatus {
+            held_state: Some(HeldState { state: ConnectorTargetState::Paused, generation: 4 }),
+            ..ConnectorStatus::default()
+        };
+        assert_eq!(held(Some(&status), Some(4)), Some(ConnectorTargetState::Paused));
+        assert_eq!(held(Some(&status), Some(5)), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The Connector controller: keeps one connector on a Connect cluster as its resource says.
+//! Observe (the cluster's cached listing), plan (pure), act (REST calls, Events, status).
 
 use std::{sync::Arc, time::Duration};
 
@@ -9,28 +10,34 @@ use kube::{
     runtime::{
         Controller,
         controller::Action as Requeue,
-        events::{Event, EventType},
+        events::EventType,
         finalizer::{self, Event as Finalizer},
+        reflector::ObjectRef,
         watcher,
     },
 };
 use thiserror::Error;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::{info, warn};
 
-use super::{Context, FIELD_MANAGER};
-use crate::connect_rest::{ConnectClient, RestError};
+use super::connect_access::{self, AccessError, Target};
+use super::{Context, FIELD_MANAGER, events};
+use crate::connect_rest::RestError;
 use crate::connector::{
-    Action, DesiredConnector, ObservedConnector, plan,
-    status::{Outcome, next_status},
+    Action, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
+    redact::Redactor,
+    restart::{DEFAULT_MAX_RETRY, Decision},
+    status::{self, Outcome, describe_action, next_status},
 };
-use crate::crd::{Connector, ConnectorStatus};
+use crate::crd::{ConfigFieldError, Connector, ConnectorStatus, RestartPolicyType};
 
 const FINALIZER: &str = "sluice.dev/connector";
 /// After an action, Connect takes a moment to start tasks; look again soon rather than at
 /// the next resync, so status shows the result within seconds.
 const SETTLE_INTERVAL: Duration = Duration::from_secs(2);
-/// Connect unreachable: retry, but not in a busy loop.
-const UNAVAILABLE_RETRY: Duration = Duration::from_secs(10);
+/// The first retry after Connect failed to answer; later ones wait as long as the outage has
+/// lasted, up to the resync interval, so a dead cluster is not polled in a busy loop.
+const FIRST_RETRY: Duration = Duration::from_secs(2);
 
 #[derive(Error, Debug)]
 pub enum Error {
@@ -47,8 +54,10 @@ pub enum Error {
 
 pub async fn run(ctx: Context) {
     let api: Api<Connector> = ctx.watched();
+    let triggers = ctx.take_connector_triggers();
     let ctx = Arc::new(ctx);
     Controller::new(api, watcher::Config::default().any_semantic())
+        .reconcile_on(UnboundedReceiverStream::new(triggers))
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
@@ -75,29 +84,15 @@ async fn reconcile(connector: Arc<Connector>, ctx: Arc<Context>) -> Result<Reque
 
 fn error_policy(_: Arc<Connector>, error: &Error, ctx: Arc<Context>) -> Requeue {
     warn!(%error, "will retry");
-    Requeue::requeue(ctx.settings.resync.min(UNAVAILABLE_RETRY))
+    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
 }
 
-/// The Connect cluster a Connector runs on: its REST client and how status names it.
-fn connect_target(connector: &Connector, ctx: &Context) -> Result<(ConnectClient, String), String> {
-    let (endpoint, label) =
-        match (&connector.spec.connect_rest, &connector.spec.connect_cluster_ref) {
-            (Some(rest), _) => (rest.endpoint.clone(), rest.endpoint.clone()),
-            (None, Some(cluster)) => {
-                let namespace =
-                    cluster.namespace.clone().or_else(|| connector.namespace()).unwrap_or_default();
-                (
-                    crate::connect_endpoint::in_cluster_url(&cluster.name, &namespace),
-                    format!("{namespace}/{}", cluster.name),
-                )
-            }
-            (None, None) => {
-                return Err("set spec.connectClusterRef or spec.connectRest.endpoint".into());
-            }
-        };
-    ConnectClient::new(ctx.http.clone(), &endpoint)
-        .map(|client| (client, label))
-        .map_err(|e| format!("spec.connectRest.endpoint {endpoint:?} is not a URL: {e}"))
+/// Everything one reconcile of one Connector works with.
+struct Run<'a> {
+    connector: &'a Connector,
+    api: &'a Api<Connector>,
+    ctx: &'a Context,
+    now: jiff::Timestamp,
 }
 
 async fn apply(
@@ -105,88 +100,189 @@ async fn apply(
     api: &Api<Connector>,
     ctx: &Context,
 ) -> Result<Requeue, Error> {
-    let generation = connector.metadata.generation;
-    let previous = connector.status.as_ref();
-    let now = jiff::Timestamp::now();
-    let (client, cluster) = match connect_target(connector, ctx) {
-        Ok(target) => target,
-        Err(message) => {
-            let outcome = Outcome::InvalidSpec { message: message.clone() };
-            let status = next_status(previous, generation, "", &outcome, now);
-            warn_event(ctx, connector, "InvalidSpec", "Reconcile", &message).await;
-            write_status(api, connector, status).await?;
-            return Ok(Requeue::await_change());
-        }
+    let run = Run { connector, api, ctx, now: jiff::Timestamp::now() };
+    let target = match connect_access::resolve(connector, &ctx.client, &ctx.clients).await {
+        Ok(t) => t,
+        Err(AccessError::Kube(e)) => return Err(e.into()),
+        Err(AccessError::Spec(message)) => return run.invalid_spec("", message).await,
     };
     let desired = match DesiredConnector::from_resource(connector) {
         Ok(d) => d,
-        Err(e) => {
-            let outcome = Outcome::InvalidSpec { message: e.to_string() };
-            let status = next_status(previous, generation, &cluster, &outcome, now);
-            warn_event(ctx, connector, "InvalidSpec", "Reconcile", &e.to_string()).await;
-            write_status(api, connector, status).await?;
-            return Ok(Requeue::await_change());
-        }
+        Err(e) => return run.invalid_spec(&target.label, e.to_string()).await,
     };
+    let redactor = Redactor::new(&desired.config, target.secret_values.iter().cloned());
 
-    let observed = match client.list_expanded().await {
-        Ok(mut all) => {
-            all.remove(&desired.name).and_then(|entry| ObservedConnector::from_expanded(&entry))
-        }
-        Err(e) => return unavailable(connector, api, ctx, previous, &cluster, &e).await,
+    let listing = match ctx
+        .cache
+        .listing(&target.key, &target.client, &desired.name, ObjectRef::from_obj(connector))
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return run.unavailable(&target, &e.0, &redactor).await,
     };
-    let actions = plan(&desired, observed.as_ref());
-    for action in &actions {
-        if let Err(e) = act(&client, &desired, action).await {
+    let previous_status = connector.status.as_ref();
+    let observed = listing.get(&desired.name).and_then(ObservedConnector::from_expanded);
+    let previous_name = previous_status.and_then(|s| s.previous_connector_name.as_deref());
+    let one_offs = annotations::one_offs(connector.annotations());
+    let policy = connector.spec.restart_policy.as_ref();
+    let input = PlanInput {
+        desired: &desired,
+        observed: observed.as_ref(),
+        owned: previous_status.and_then(|s| s.connector_name.as_deref()),
+        previous: previous_name.map(|n| (n, listing.contains_key(n))),
+        adopt: annotations::adopt(connector.annotations()),
+        one_offs: &one_offs,
+        held: status::held(previous_status, connector.metadata.generation),
+        restart_policy: policy.map_or(RestartPolicyType::OnFailure, |p| p.kind),
+        max_retry: policy
+            .and_then(|p| p.max_retry)
+            .map_or(DEFAULT_MAX_RETRY, |m| u32::try_from(m).unwrap_or(0)),
+        history: status::history(previous_status),
+        policy_decision: None,
+        backoff: ctx.settings.backoff,
+        now: run.now,
+    };
+    let plan = plan(&input);
+
+    if let Some(why) = &plan.blocked {
+        if !run.condition_is(status::READY, "ConnectorNotOwned") {
+            run.event(EventType::Warning, "ConnectorNotOwned", "Reconcile", why).await;
+        }
+        let outcome = Outcome::Observed { desired: &desired, observed: None, plan: &plan };
+        run.write(next_status(
+            previous_status,
+            connector.metadata.generation,
+            &target.label,
+            &outcome,
+            run.now,
+        ))
+        .await?;
+        return Ok(Requeue::requeue(ctx.settings.resync));
+    }
+
+    if plan.actions.iter().any(|a| matches!(a, Action::Create { .. } | Action::UpdateConfig))
+        && let Some(requeue) = run.validate(&target, &desired, &redactor).await?
+    {
+        return Ok(requeue);
+    }
+    // Record the name as Sluice's before creating it, so that a crash between the two
+    // cannot leave a connector that Sluice would then refuse as not its own.
+    if plan.claim.is_some() && plan.actions.iter().any(|a| matches!(a, Action::Create { .. })) {
+        let mut claimed = previous_status.cloned().unwrap_or_default();
+        claimed.connector_name = plan.claim.clone();
+        claimed.previous_connector_name = plan.previous.clone();
+        run.write(claimed).await?;
+    }
+
+    let drift = run.is_drift(observed.as_ref());
+    for action in &plan.actions {
+        if let Err(e) = act(&target, &desired, action).await {
+            ctx.cache.invalidate(&target.key).await;
             if e.is_retryable() {
-                return unavailable(connector, api, ctx, previous, &cluster, &e).await;
+                return run.unavailable(&target, &e, &redactor).await;
             }
-            let message = e.to_string();
-            warn_event(ctx, connector, "ConnectRejected", action_name(action), &message).await;
+            let message = redactor.redact(&e.to_string());
+            run.event(EventType::Warning, "ConnectRejected", action_name(action), &message).await;
             let outcome = Outcome::Rejected { message };
-            write_status(
-                api,
-                connector,
-                next_status(previous, generation, &cluster, &outcome, now),
-            )
+            run.write(next_status(
+                previous_status,
+                connector.metadata.generation,
+                &target.label,
+                &outcome,
+                run.now,
+            ))
             .await?;
             return Ok(Requeue::requeue(ctx.settings.resync));
         }
         info!(connector = %desired.name, action = action_name(action), "acted on Connect");
-        let note =
-            format!("{} connector {} on {}", action_past(action), desired.name, client.endpoint());
-        event(ctx, connector, EventType::Normal, action_name(action), action_name(action), &note)
-            .await;
+        let note = match (action, drift) {
+            (Action::Create { .. }, true) => {
+                format!(
+                    "Re-created connector {} on {}: it was deleted outside Sluice",
+                    desired.name, target.label
+                )
+            }
+            (Action::UpdateConfig, true) => {
+                format!(
+                    "Restored the config of connector {} on {}: it was changed outside Sluice",
+                    desired.name, target.label
+                )
+            }
+            _ => format!(
+                "{} ({}) on {}",
+                capitalised(&describe_action(action)),
+                desired.name,
+                target.label
+            ),
+        };
+        let reason = if drift && matches!(action, Action::Create { .. } | Action::UpdateConfig) {
+            "DriftRestored"
+        } else {
+            action_name(action)
+        };
+        run.event(EventType::Normal, reason, action_name(action), &note).await;
     }
-    let outcome =
-        Outcome::Observed { desired: &desired, observed: observed.as_ref(), actions: &actions };
-    let status = next_status(previous, generation, &cluster, &outcome, now);
-    let settled = actions.is_empty()
-        && crate::conditions::find(&status.conditions, crate::connector::status::PROGRESSING)
-            .is_some_and(|c| c.status == "False")
-        && crate::conditions::find(&status.conditions, crate::connector::status::READY)
-            .is_some_and(|c| c.status == "True");
-    write_status(api, connector, status).await?;
-    Ok(if settled {
-        Requeue::requeue(ctx.settings.resync)
-    } else {
-        Requeue::requeue(SETTLE_INTERVAL.min(ctx.settings.resync))
-    })
+    if !plan.actions.is_empty() {
+        ctx.cache.invalidate(&target.key).await;
+    }
+    run.announce_decision(&plan).await;
+    for warning in &plan.warnings {
+        run.event(EventType::Warning, "BadAnnotation", "Annotation", warning).await;
+    }
+    run.clear_annotations(&plan.clear_annotations).await?;
+
+    let outcome = Outcome::Observed { desired: &desired, observed: observed.as_ref(), plan: &plan };
+    let status = next_status(
+        previous_status,
+        connector.metadata.generation,
+        &target.label,
+        &outcome,
+        run.now,
+    );
+    let settled = plan.actions.is_empty()
+        && crate::conditions::find(&status.conditions, status::PROGRESSING)
+            .is_some_and(|c| c.status == "False");
+    run.write(status).await?;
+    Ok(requeue_after(&plan, settled, run.now, ctx.settings.resync))
+}
+
+/// When to look again: at a restart's due time, soon while settling, else at the resync.
+fn requeue_after(plan: &Plan, settled: bool, now: jiff::Timestamp, resync: Duration) -> Requeue {
+    if let Some(Decision::Wait { until, .. }) = &plan.decision {
+        let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
+        return Requeue::requeue(wait.clamp(Duration::from_millis(100), resync));
+    }
+    Requeue::requeue(if settled { resync } else { SETTLE_INTERVAL.min(resync) })
 }
 
 async fn act(
-    client: &ConnectClient,
+    target: &Target,
     desired: &DesiredConnector,
     action: &Action,
 ) -> Result<(), RestError> {
+    let c = &target.client;
+    let name = desired.name.as_str();
     match action {
+        // Connect's listing can lag a create by a moment, so a reconcile right after one may
+        // try again; "already exists" then means the first create worked.
         Action::Create { initial_state } => {
-            client.create(&desired.name, &desired.config, *initial_state).await
+            match c.create(name, &desired.config, *initial_state).await {
+                Err(RestError::Status { status: 409, message, .. })
+                    if message.contains("already exists") =>
+                {
+                    Ok(())
+                }
+                other => other,
+            }
         }
-        Action::UpdateConfig => client.put_config(&desired.name, &desired.config).await,
-        Action::Pause => client.pause(&desired.name).await,
-        Action::Resume => client.resume(&desired.name).await,
-        Action::Stop => client.stop(&desired.name).await,
+        Action::UpdateConfig => c.put_config(name, &desired.config).await,
+        Action::Pause => c.pause(name).await,
+        Action::Resume => c.resume(name).await,
+        Action::Stop => c.stop(name).await,
+        Action::RestartFailed => c.restart(name, true, true).await,
+        Action::RestartConnector => c.restart(name, true, false).await,
+        Action::RestartTask(id) => c.restart_task(name, *id).await,
+        Action::DeletePrevious(previous) => c.delete(previous).await,
     }
 }
 
@@ -197,113 +293,264 @@ fn action_name(action: &Action) -> &'static str {
         Action::Pause => "PauseConnector",
         Action::Resume => "ResumeConnector",
         Action::Stop => "StopConnector",
+        Action::RestartFailed => "RestartFailed",
+        Action::RestartConnector => "RestartConnector",
+        Action::RestartTask(_) => "RestartTask",
+        Action::DeletePrevious(_) => "DeletePreviousName",
     }
 }
 
-fn action_past(action: &Action) -> &'static str {
-    match action {
-        Action::Create { .. } => "Created",
-        Action::UpdateConfig => "Updated the config of",
-        Action::Pause => "Paused",
-        Action::Resume => "Resumed",
-        Action::Stop => "Stopped",
-    }
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-async fn unavailable(
-    connector: &Connector,
-    api: &Api<Connector>,
-    ctx: &Context,
-    previous: Option<&ConnectorStatus>,
-    cluster: &str,
-    error: &RestError,
-) -> Result<Requeue, Error> {
-    let message = error.to_string();
-    warn!(%message, "Connect unavailable; nothing changed");
-    let outcome = Outcome::Unavailable { message: message.clone() };
-    let status = next_status(
-        previous,
-        connector.metadata.generation,
-        cluster,
-        &outcome,
-        jiff::Timestamp::now(),
-    );
-    let changed = previous != Some(&status);
-    if changed {
-        warn_event(ctx, connector, "ConnectUnavailable", "Observe", &message).await;
+impl Run<'_> {
+    fn generation(&self) -> Option<i64> {
+        self.connector.metadata.generation
     }
-    write_status(api, connector, status).await?;
-    Ok(Requeue::requeue(UNAVAILABLE_RETRY.min(ctx.settings.resync)))
+
+    fn condition_is(&self, type_: &str, reason: &str) -> bool {
+        self.connector
+            .status
+            .as_ref()
+            .and_then(|s| crate::conditions::find(&s.conditions, type_))
+            .is_some_and(|c| c.reason == reason)
+    }
+
+    /// A change Sluice did not ask for: the spec is the one already applied, yet Connect's
+    /// connector differs from it (or is gone).
+    fn is_drift(&self, observed: Option<&ObservedConnector>) -> bool {
+        let Some(status) = &self.connector.status else { return false };
+        status.observed_generation == self.generation()
+            && status.connector_state.is_some()
+            && (observed.is_none() || status.config_errors.is_empty())
+    }
+
+    async fn invalid_spec(&self, label: &str, message: String) -> Result<Requeue, Error> {
+        if !self.condition_is(status::READY, "InvalidSpec")
+            || self.connector.status.as_ref().and_then(|s| s.observed_generation)
+                != self.generation()
+        {
+            self.event(EventType::Warning, "InvalidSpec", "Reconcile", &message).await;
+        }
+        let outcome = Outcome::InvalidSpec { message };
+        self.write(next_status(
+            self.connector.status.as_ref(),
+            self.generation(),
+            label,
+            &outcome,
+            self.now,
+        ))
+        .await?;
+        Ok(Requeue::await_change())
+    }
+
+    /// Validates the config with Connect before it is applied. `Some` ends the reconcile.
+    async fn validate(
+        &self,
+        target: &Target,
+        desired: &DesiredConnector,
+        redactor: &Redactor,
+    ) -> Result<Option<Requeue>, Error> {
+        let class = self.connector.spec.class.as_str();
+        let (message, errors) = match target.client.validate(class, &desired.config).await {
+            Ok(infos) if infos.error_count == 0 => return Ok(None),
+            Ok(infos) => {
+                let errors: Vec<ConfigFieldError> = infos
+                    .configs
+                    .into_iter()
+                    .filter(|c| !c.value.errors.is_empty())
+                    .map(|c| ConfigFieldError {
+                        errors: c.value.errors.iter().map(|e| redactor.redact(e)).collect(),
+                        name: c.value.name,
+                    })
+                    .collect();
+                let summary: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("spec.configs.{}: {}", e.name, e.errors.join("; ")))
+                    .collect();
+                (format!("Connect rejected the config: {}", summary.join(", ")), errors)
+            }
+            // Connect answers 500 for a class it does not have (Kafka 3.9).
+            Err(RestError::Status { status: 500, message: ref m, .. })
+                if m.contains(class) || m.contains("Failed to find any class") =>
+            {
+                (
+                    format!(
+                        "spec.class {class} is not a connector plugin installed on the Connect cluster {}: install its plugin or fix the class name",
+                        target.label
+                    ),
+                    vec![],
+                )
+            }
+            Err(e) if e.is_retryable() => {
+                return self.unavailable(target, &e, redactor).await.map(Some);
+            }
+            Err(e) => (redactor.redact(&format!("Connect rejected the config: {e}")), vec![]),
+        };
+        let repeated = self.condition_is(status::READY, "ConfigInvalid")
+            && self.connector.status.as_ref().is_some_and(|s| {
+                s.config_errors == errors && s.observed_generation == self.generation()
+            });
+        if !repeated {
+            self.event(EventType::Warning, "ConfigInvalid", "ValidateConfig", &message).await;
+        }
+        let outcome = Outcome::ConfigInvalid { message, errors };
+        self.write(next_status(
+            self.connector.status.as_ref(),
+            self.generation(),
+            &target.label,
+            &outcome,
+            self.now,
+        ))
+        .await?;
+        Ok(Some(Requeue::requeue(self.ctx.settings.resync)))
+    }
+
+    async fn unavailable(
+        &self,
+        target: &Target,
+        error: &RestError,
+        redactor: &Redactor,
+    ) -> Result<Requeue, Error> {
+        let message = match error {
+            RestError::Status { status: status @ (401 | 403), .. } => format!(
+                "Connect at {} refused Sluice's credentials ({status}): check the Secret named in connectRest.authentication and the worker's users",
+                target.label
+            ),
+            _ => redactor.redact(&error.to_string()),
+        };
+        warn!(%message, "Connect unavailable; nothing changed");
+        let previous = self.connector.status.as_ref();
+        let since = previous
+            .and_then(|s| crate::conditions::find(&s.conditions, status::CONNECT_UNAVAILABLE))
+            .filter(|c| c.status == "True")
+            .map(|c| c.last_transition_time.0);
+        if since.is_none() {
+            self.event(EventType::Warning, "ConnectUnavailable", "Observe", &message).await;
+        }
+        let outcome = Outcome::Unavailable { message };
+        self.write(next_status(previous, self.generation(), &target.label, &outcome, self.now))
+            .await?;
+        let outage = since
+            .map(|s| Duration::try_from(self.now.duration_since(s)).unwrap_or_default())
+            .unwrap_or_default();
+        Ok(Requeue::requeue(outage.clamp(FIRST_RETRY, self.ctx.settings.resync.max(FIRST_RETRY))))
+    }
+
+    async fn announce_decision(&self, plan: &Plan) {
+        let Some(decision) = &plan.decision else { return };
+        let last = self.connector.status.as_ref().and_then(|s| s.last_decision.as_ref());
+        let new = last.is_none_or(|d| d.action != decision.name());
+        match decision {
+            Decision::GiveUp { reason } if new => {
+                self.event(EventType::Warning, "RetriesExhausted", "RestartPolicy", reason).await
+            }
+            Decision::Wait { reason, .. } if new => {
+                self.event(EventType::Normal, "BackingOff", "RestartPolicy", reason).await
+            }
+            _ => {}
+        }
+    }
+
+    async fn clear_annotations(&self, keys: &[&str]) -> Result<(), Error> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let annotations: serde_json::Map<String, serde_json::Value> =
+            keys.iter().map(|k| ((*k).to_owned(), serde_json::Value::Null)).collect();
+        let patch = serde_json::json!({ "metadata": { "annotations": annotations } });
+        self.api
+            .patch(&self.connector.name_any(), &PatchParams::default(), &Patch::Merge(patch))
+            .await?;
+        Ok(())
+    }
+
+    async fn write(&self, status: ConnectorStatus) -> Result<(), Error> {
+        if self.connector.status.as_ref() == Some(&status) {
+            return Ok(());
+        }
+        let patch = serde_json::json!({
+            "apiVersion": Connector::api_version(&()),
+            "kind": Connector::kind(&()),
+            "status": status,
+        });
+        self.api
+            .patch_status(
+                &self.connector.name_any(),
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(patch),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn event(&self, type_: EventType, reason: &str, action: &str, note: &str) {
+        events::publish(self.ctx, self.connector, type_, reason, action, note).await;
+    }
 }
 
 async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error> {
-    let name = connector
-        .status
-        .as_ref()
-        .and_then(|s| s.connector_name.clone())
-        .or_else(|| DesiredConnector::from_resource(connector).ok().map(|d| d.name));
-    let (Some(name), Ok((client, _))) = (name, connect_target(connector, ctx)) else {
+    let status = connector.status.as_ref();
+    // Only names Sluice created: a connector it never owned is never deleted.
+    let names: Vec<&str> = status
+        .into_iter()
+        .flat_map(|s| [s.connector_name.as_deref(), s.previous_connector_name.as_deref()])
+        .flatten()
+        .collect();
+    if names.is_empty() {
         return Ok(Requeue::await_change());
-    };
-    match client.delete(&name).await {
-        Ok(()) => {
-            let note = format!("Deleted connector {name} from {}", client.endpoint());
-            event(ctx, connector, EventType::Normal, "DeleteConnector", "DeleteConnector", &note)
-                .await;
-            Ok(Requeue::await_change())
+    }
+    let target = match connect_access::resolve(connector, &ctx.client, &ctx.clients).await {
+        Ok(t) => t,
+        Err(AccessError::Kube(e)) => return Err(e.into()),
+        Err(AccessError::Spec(message)) => {
+            // Without a way to reach Connect the connector cannot be deleted; keeping the
+            // finalizer would block the namespace forever, so let the resource go and say so.
+            let note = format!(
+                "Could not delete connector(s) {} from Connect: {message}",
+                names.join(", ")
+            );
+            events::publish(
+                ctx,
+                connector,
+                EventType::Warning,
+                "DeleteSkipped",
+                "DeleteConnector",
+                &note,
+            )
+            .await;
+            return Ok(Requeue::await_change());
         }
-        Err(e) => {
-            // Keep the finalizer: deleting the resource while the connector still runs would
-            // orphan it on the Connect cluster.
-            let message = format!("cannot delete connector {name}: {e}");
-            warn_event(ctx, connector, "DeleteFailed", "DeleteConnector", &message).await;
-            Err(Error::DeleteFailed(message))
-        }
-    }
-}
-
-async fn write_status(
-    api: &Api<Connector>,
-    connector: &Connector,
-    status: ConnectorStatus,
-) -> Result<(), Error> {
-    if connector.status.as_ref() == Some(&status) {
-        return Ok(());
-    }
-    let patch = serde_json::json!({
-        "apiVersion": Connector::api_version(&()),
-        "kind": Connector::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        &connector.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(patch),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn warn_event(ctx: &Context, connector: &Connector, reason: &str, action: &str, note: &str) {
-    event(ctx, connector, EventType::Warning, reason, action, note).await;
-}
-
-async fn event(
-    ctx: &Context,
-    connector: &Connector,
-    type_: EventType,
-    reason: &str,
-    action: &str,
-    note: &str,
-) {
-    let ev = Event {
-        type_,
-        reason: reason.into(),
-        note: Some(note.into()),
-        action: action.into(),
-        secondary: None,
     };
-    if let Err(e) = ctx.recorder.publish(&ev, &connector.object_ref(&())).await {
-        warn!(error = %e, "cannot record event");
+    for name in names {
+        if let Err(e) = target.client.delete(name).await {
+            let message =
+                format!("cannot delete connector {name} from {}: {e}; will retry", target.label);
+            events::publish(
+                ctx,
+                connector,
+                EventType::Warning,
+                "DeleteFailed",
+                "DeleteConnector",
+                &message,
+            )
+            .await;
+            return Err(Error::DeleteFailed(message));
+        }
+        ctx.cache.forget(&target.key, name).await;
+        let note = format!("Deleted connector {name} from {}", target.label);
+        events::publish(
+            ctx,
+            connector,
+            EventType::Normal,
+            "DeleteConnector",
+            "DeleteConnector",
+            &note,
+        )
+        .await;
     }
+    ctx.cache.invalidate(&target.key).await;
+    Ok(Requeue::await_change())
 }

@@ -1,11 +1,21 @@
 //! The imperative shell: controllers that watch resources, call `plan`, carry the actions out
 //! against Connect and Kubernetes, and write status and Events.
 
+pub mod connect_access;
+pub mod connect_cache;
 pub mod connector;
+pub mod events;
 
-use std::time::Duration;
+use std::{sync::Arc, sync::Mutex, time::Duration};
 
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::{
+    events::{Recorder, Reporter},
+    reflector::ObjectRef,
+};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::connector::restart::BackoffSettings;
+use crate::crd::Connector;
 
 /// The field manager of every server-side apply Sluice makes.
 pub const FIELD_MANAGER: &str = "sluice";
@@ -13,41 +23,49 @@ pub const FIELD_MANAGER: &str = "sluice";
 /// Settings of a running operator.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// How often a connector is observed when nothing happens.
+    /// How often each Connect cluster is observed when nothing happens.
     pub resync: Duration,
     /// The one namespace to watch; `None` watches all.
     pub namespace: Option<String>,
+    /// The built-in `OnFailure` restart policy's backoff.
+    pub backoff: BackoffSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { resync: Duration::from_secs(30), namespace: None }
+        Self {
+            resync: Duration::from_secs(30),
+            namespace: None,
+            backoff: BackoffSettings::default(),
+        }
     }
 }
 
 /// What every reconcile shares.
-#[derive(Clone)]
 pub struct Context {
     pub client: kube::Client,
-    pub http: reqwest::Client,
     pub recorder: Recorder,
     pub settings: Settings,
+    pub cache: Arc<connect_cache::ConnectCache>,
+    pub clients: connect_access::ClientPool,
+    connector_triggers: Mutex<Option<UnboundedReceiver<ObjectRef<Connector>>>>,
 }
 
 impl Context {
-    pub fn new(client: kube::Client, settings: Settings) -> Result<Self, reqwest::Error> {
+    pub fn new(client: kube::Client, settings: Settings) -> Self {
         let reporter =
             Reporter { controller: "sluice".into(), instance: std::env::var("POD_NAME").ok() };
-        Ok(Self {
+        let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);
+        Self {
             recorder: Recorder::new(client.clone(), reporter),
-            http: reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?,
             client,
             settings,
-        })
+            cache,
+            clients: connect_access::ClientPool::default(),
+            connector_triggers: Mutex::new(Some(triggers)),
+        }
     }
-}
 
-impl Context {
     /// The API of `K` over the watched namespaces.
     pub fn watched<K>(&self) -> kube::Api<K>
     where
@@ -61,6 +79,15 @@ impl Context {
             Some(ns) => kube::Api::namespaced(self.client.clone(), ns),
             None => kube::Api::all(self.client.clone()),
         }
+    }
+
+    /// The Connectors the Connect pollers want reconciled; taken once, by the controller.
+    fn take_connector_triggers(&self) -> UnboundedReceiver<ObjectRef<Connector>> {
+        self.connector_triggers
+            .lock()
+            .expect("trigger lock")
+            .take()
+            .expect("the connector controller runs once")
     }
 }
 

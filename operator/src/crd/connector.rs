@@ -154,6 +154,10 @@ pub struct ConnectorStatus {
     /// The name of the connector on the Connect cluster that Sluice manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector_name: Option<String>,
+    /// A name the connector had before `spec.name` changed, deleted from Connect once the
+    /// connector exists under its new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_connector_name: Option<String>,
     /// The Connect cluster: `namespace/name` of a Sluice-managed Connect, or the REST endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_cluster: Option<String>,
@@ -182,6 +186,33 @@ pub struct ConnectorStatus {
     /// The last restart decision and why it was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_decision: Option<RestartDecision>,
+    /// Errors Connect's config validation reported, per config key. Values are never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_errors: Vec<ConfigFieldError>,
+    /// A state set by a `sluice.dev/pause-connector` or `sluice.dev/resume-connector`
+    /// annotation. It holds over `spec.state` until the spec next changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_state: Option<HeldState>,
+}
+
+/// A config key that Connect's validation rejected.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigFieldError {
+    /// The config key, for example `topics`.
+    pub name: String,
+    /// What Connect said is wrong with it.
+    pub errors: Vec<String>,
+}
+
+/// A target state set by annotation, held until the spec changes.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldState {
+    /// `running`, `paused` or `stopped`.
+    pub state: ConnectorTargetState,
+    /// The `metadata.generation` the hold was set at; a newer spec ends the hold.
+    pub generation: i64,
 }
 
 /// One task of the connector.

@@ -20,8 +20,8 @@ pub use connect::{
     OnDemandBuild, PluginLocationType, PluginSet, ResolvedPlugin, TlsCertificates, UrlPlugin,
 };
 pub use connector::{
-    ConfigTransform, ConnectRest, Connector, ConnectorSpec, ConnectorStatus, ConnectorTargetState,
-    RestartDecision, RestartPolicy, RestartPolicyType, TaskStatus,
+    ConfigFieldError, ConfigTransform, ConnectRest, Connector, ConnectorSpec, ConnectorStatus,
+    ConnectorTargetState, HeldState, RestartDecision, RestartPolicy, RestartPolicyType, TaskStatus,
 };
 pub use policy::{
     ConfigMapKeyReference, FailurePolicy, HttpCapability, Policy, PolicyCapabilities, PolicyLimits,

@@ -1,0 +1,335 @@
+//! The planner's state table: desired × observed × history → actions.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::connector::annotations::{self, OneOff};
+use crate::connector::observed::ObservedTask;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_700_000_000).unwrap()
+}
+
+fn desired(state: ConnectorTargetState) -> DesiredConnector {
+    DesiredConnector {
+        name: "c".into(),
+        config: BTreeMap::from([("name".into(), "c".into()), ("k".into(), "v".into())]),
+        state,
+    }
+}
+
+fn observed(state: &str, tasks: &[&str], k: &str) -> ObservedConnector {
+    ObservedConnector {
+        config: BTreeMap::from([("name".into(), "c".into()), ("k".into(), k.into())]),
+        state: Some(ConnectorRunState::parse(state)),
+        raw_state: Some(state.into()),
+        worker_id: None,
+        trace: None,
+        tasks: tasks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ObservedTask {
+                id: i as i32,
+                state: ConnectorRunState::parse(s),
+                raw_state: (*s).into(),
+                worker_id: None,
+                trace: None,
+            })
+            .collect(),
+    }
+}
+
+fn input<'a>(d: &'a DesiredConnector, o: Option<&'a ObservedConnector>) -> PlanInput<'a> {
+    PlanInput {
+        desired: d,
+        observed: o,
+        owned: Some("c"),
+        previous: None,
+        adopt: false,
+        one_offs: &[],
+        held: None,
+        restart_policy: RestartPolicyType::OnFailure,
+        max_retry: 10,
+        history: RestartHistory::default(),
+        policy_decision: None,
+        backoff: BackoffSettings::default(),
+        now: now(),
+    }
+}
+
+#[test]
+fn a_missing_connector_is_created_in_its_target_state() {
+    for (target, initial) in [
+        (ConnectorTargetState::Running, InitialState::Running),
+        (ConnectorTargetState::Paused, InitialState::Paused),
+        (ConnectorTargetState::Stopped, InitialState::Stopped),
+    ] {
+        let d = desired(target);
+        let p = plan(&input(&d, None));
+        assert_eq!(p.actions, vec![Action::Create { initial_state: initial }]);
+        assert_eq!(p.claim.as_deref(), Some("c"), "the name is claimed before creating");
+    }
+}
+
+#[test]
+fn a_matching_connector_needs_nothing() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["RUNNING"], "v");
+    let p = plan(&input(&d, Some(&o)));
+    assert!(p.actions.is_empty());
+    assert_eq!(p.claim, None);
+    assert_eq!(p.decision, None);
+}
+
+#[test]
+fn a_changed_config_is_put_once_and_not_restarted_on_top() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["FAILED"], "old");
+    assert_eq!(plan(&input(&d, Some(&o))).actions, vec![Action::UpdateConfig]);
+}
+
+/// Every target state against every observed connector state, healthy tasks, no history.
+#[test]
+fn state_table() {
+    use ConnectorTargetState as T;
+    let restart = Some(Action::RestartFailed);
+    let cases: &[(T, &str, Option<Action>)] = &[
+        (T::Running, "RUNNING", None),
+        (T::Running, "PAUSED", Some(Action::Resume)),
+        (T::Running, "STOPPED", Some(Action::Resume)),
+        (T::Running, "FAILED", restart.clone()),
+        (T::Running, "UNASSIGNED", None),
+        (T::Running, "RESTARTING", None),
+        (T::Running, "SOMETHING_NEW", None),
+        (T::Paused, "RUNNING", Some(Action::Pause)),
+        (T::Paused, "PAUSED", None),
+        (T::Paused, "STOPPED", Some(Action::Pause)),
+        (T::Paused, "FAILED", Some(Action::Pause)),
+        (T::Paused, "UNASSIGNED", Some(Action::Pause)),
+        (T::Paused, "RESTARTING", None),
+        (T::Stopped, "RUNNING", Some(Action::Stop)),
+        (T::Stopped, "PAUSED", Some(Action::Stop)),
+        (T::Stopped, "STOPPED", None),
+        (T::Stopped, "FAILED", Some(Action::Stop)),
+        (T::Stopped, "UNASSIGNED", Some(Action::Stop)),
+        (T::Stopped, "RESTARTING", None),
+    ];
+    for (target, state, expected) in cases {
+        let d = desired(*target);
+        let o = observed(state, &[], "v");
+        let got = plan(&input(&d, Some(&o))).actions;
+        assert_eq!(got, expected.iter().cloned().collect::<Vec<_>>(), "{target:?} x {state}");
+    }
+}
+
+/// connector state, task states, policy, maxRetry, restarts so far, last restart, decision.
+type RestartCase<'a> =
+    (&'a str, &'a [&'a str], RestartPolicyType, u32, u32, Option<Timestamp>, &'a str);
+
+/// Failures × restart policy × history.
+#[test]
+fn restart_table() {
+    let backoff = BackoffSettings::default();
+    let recent = Some(now());
+    let long_ago = Some(Timestamp::from_second(1_600_000_000).unwrap());
+    let cases: &[RestartCase] = &[
+        ("RUNNING", &["RUNNING"], RestartPolicyType::OnFailure, 10, 0, None, "-"),
+        ("RUNNING", &["FAILED"], RestartPolicyType::OnFailure, 10, 0, None, "RestartFailedTasks"),
+        ("FAILED", &[], RestartPolicyType::OnFailure, 10, 0, None, "RestartFailedTasks"),
+        ("RUNNING", &["FAILED"], RestartPolicyType::OnFailure, 10, 1, recent, "Wait"),
+        (
+            "RUNNING",
+            &["FAILED"],
+            RestartPolicyType::OnFailure,
+            10,
+            1,
+            long_ago,
+            "RestartFailedTasks",
+        ),
+        ("RUNNING", &["FAILED"], RestartPolicyType::OnFailure, 2, 2, long_ago, "GiveUp"),
+        ("RUNNING", &["FAILED"], RestartPolicyType::OnFailure, 0, 0, None, "GiveUp"),
+        ("FAILED", &["FAILED"], RestartPolicyType::Never, 10, 0, None, "None"),
+    ];
+    for (state, tasks, policy, max_retry, count, last, expected) in cases {
+        let d = desired(ConnectorTargetState::Running);
+        let o = observed(state, tasks, "v");
+        let mut i = input(&d, Some(&o));
+        i.restart_policy = *policy;
+        i.max_retry = *max_retry;
+        i.history = RestartHistory { count: *count, last_restart: *last, healthy_since: None };
+        i.backoff = backoff;
+        let p = plan(&i);
+        let got = p.decision.as_ref().map(|d| d.name()).unwrap_or("-");
+        assert_eq!(got, *expected, "{state} {tasks:?} {policy:?} max {max_retry} count {count}");
+        let restarted = p.actions.contains(&Action::RestartFailed);
+        assert_eq!(restarted, *expected == "RestartFailedTasks");
+        if restarted {
+            assert_eq!(p.history.count, count + 1);
+            assert_eq!(p.history.last_restart, Some(now()));
+        } else {
+            assert_eq!(p.history.count, *count);
+        }
+    }
+}
+
+#[test]
+fn a_paused_connector_with_a_failed_task_is_not_restarted() {
+    let d = desired(ConnectorTargetState::Paused);
+    let o = observed("PAUSED", &["FAILED"], "v");
+    let p = plan(&input(&d, Some(&o)));
+    assert!(p.actions.is_empty());
+    assert_eq!(p.decision, None);
+}
+
+#[test]
+fn a_connector_without_status_yet_gets_no_state_action() {
+    let mut o = observed("RUNNING", &[], "v");
+    o.state = None;
+    let d = desired(ConnectorTargetState::Paused);
+    assert!(plan(&input(&d, Some(&o))).actions.is_empty());
+}
+
+#[test]
+fn a_connector_sluice_did_not_create_is_left_alone() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &[], "someone-elses");
+    let mut i = input(&d, Some(&o));
+    i.owned = None;
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert!(p.blocked.as_deref().unwrap().contains("sluice.dev/adopt=true"));
+    i.adopt = true;
+    let p = plan(&i);
+    assert_eq!(p.actions, vec![Action::UpdateConfig]);
+    assert_eq!(p.claim.as_deref(), Some("c"));
+}
+
+#[test]
+fn a_rename_creates_the_new_connector_first_then_deletes_the_old() {
+    let d = desired(ConnectorTargetState::Running);
+    let mut i = input(&d, None);
+    i.owned = Some("old");
+    let first = plan(&i);
+    assert_eq!(first.actions, vec![Action::Create { initial_state: InitialState::Running }]);
+    assert_eq!(first.claim.as_deref(), Some("c"));
+    assert_eq!(first.previous.as_deref(), Some("old"));
+
+    let o = observed("RUNNING", &["RUNNING"], "v");
+    let mut i = input(&d, Some(&o));
+    i.previous = Some(("old", true));
+    let second = plan(&i);
+    assert_eq!(second.actions, vec![Action::DeletePrevious("old".into())]);
+    assert_eq!(second.previous, None);
+
+    i.previous = Some(("old", false));
+    assert!(plan(&i).actions.is_empty(), "an old name already gone needs no call");
+}
+
+#[test]
+fn annotations_act_once_and_are_cleared() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["RUNNING", "RUNNING"], "v");
+    let requests = annotations::one_offs(&BTreeMap::from([
+        (annotations::RESTART_CONNECTOR.to_owned(), "true".to_owned()),
+        (annotations::RESTART_TASK.to_owned(), "1".to_owned()),
+    ]));
+    let mut i = input(&d, Some(&o));
+    i.one_offs = &requests;
+    let p = plan(&i);
+    assert_eq!(p.actions, vec![Action::RestartConnector, Action::RestartTask(1)]);
+    assert_eq!(
+        p.clear_annotations,
+        vec![annotations::RESTART_CONNECTOR, annotations::RESTART_TASK]
+    );
+}
+
+#[test]
+fn a_restart_of_a_missing_task_is_a_warning_not_a_call() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["RUNNING"], "v");
+    let requests =
+        [OneOff { annotation: annotations::RESTART_TASK, request: Ok(Request::RestartTask(5)) }];
+    let mut i = input(&d, Some(&o));
+    i.one_offs = &requests;
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert_eq!(
+        p.warnings,
+        vec!["sluice.dev/restart-task: the connector has no task 5 (its tasks: 0)"]
+    );
+    assert_eq!(p.clear_annotations, vec![annotations::RESTART_TASK]);
+}
+
+#[test]
+fn pause_annotation_holds_until_resume() {
+    let d = desired(ConnectorTargetState::Running);
+    let running = observed("RUNNING", &["RUNNING"], "v");
+    let pause = [OneOff { annotation: annotations::PAUSE_CONNECTOR, request: Ok(Request::Pause) }];
+    let mut i = input(&d, Some(&running));
+    i.one_offs = &pause;
+    let p = plan(&i);
+    assert_eq!(p.actions, vec![Action::Pause]);
+    assert_eq!(p.hold, Some(ConnectorTargetState::Paused));
+
+    let paused = observed("PAUSED", &["PAUSED"], "v");
+    let mut i = input(&d, Some(&paused));
+    i.held = Some(ConnectorTargetState::Paused);
+    assert!(plan(&i).actions.is_empty(), "the hold keeps it paused against spec.state running");
+
+    let resume =
+        [OneOff { annotation: annotations::RESUME_CONNECTOR, request: Ok(Request::Resume) }];
+    i.one_offs = &resume;
+    assert_eq!(plan(&i).actions, vec![Action::Resume]);
+}
+
+#[test]
+fn a_bad_annotation_value_is_cleared_with_a_warning() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["RUNNING"], "v");
+    let bad = annotations::one_offs(&BTreeMap::from([(
+        annotations::PAUSE_CONNECTOR.to_owned(),
+        "please".to_owned(),
+    )]));
+    let mut i = input(&d, Some(&o));
+    i.one_offs = &bad;
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.clear_annotations, vec![annotations::PAUSE_CONNECTOR]);
+    assert_eq!(p.warnings.len(), 1);
+}
+
+#[test]
+fn annotations_wait_until_the_connector_exists() {
+    let d = desired(ConnectorTargetState::Running);
+    let requests = annotations::one_offs(&BTreeMap::from([(
+        annotations::RESTART_CONNECTOR.to_owned(),
+        "true".to_owned(),
+    )]));
+    let mut i = input(&d, None);
+    i.one_offs = &requests;
+    let p = plan(&i);
+    assert!(p.clear_annotations.is_empty());
+}
+
+#[test]
+fn a_policy_decision_overrides_the_built_in_one() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["FAILED"], "v");
+    let mut i = input(&d, Some(&o));
+    i.policy_decision = Some(Decision::GiveUp { reason: "policy says no".into() });
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.decision, Some(Decision::GiveUp { reason: "policy says no".into() }));
+}
+
+#[test]
+fn replaying_a_plan_against_its_result_plans_nothing() {
+    // After Create/UpdateConfig/Resume, the observation matches and the plan is empty.
+    let d = desired(ConnectorTargetState::Running);
+    let after = observed("RUNNING", &["RUNNING"], "v");
+    let mut i = input(&d, Some(&after));
+    i.history = RestartHistory { count: 1, last_restart: Some(now()), healthy_since: None };
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.history.healthy_since, Some(now()));
+}

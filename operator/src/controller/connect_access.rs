@@ -1,0 +1,311 @@
+//! How a Connector reaches its Connect cluster: the endpoint, and the credentials and TLS
+//! settings read from Secrets, turned into a REST client.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    hash::{Hash, Hasher},
+    sync::Mutex,
+    time::Duration,
+};
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
+use thiserror::Error;
+
+use crate::connect_endpoint;
+use crate::connect_rest::{Auth, ConnectClient};
+use crate::crd::{Connect, ConnectRestAccess, Connector, RestAuthenticationType};
+
+/// The Connect cluster of one Connector.
+pub struct Target {
+    /// Identifies the cluster and the credentials used for it, for the observation cache.
+    pub key: String,
+    pub client: ConnectClient,
+    /// How status names the cluster: `namespace/name` or the endpoint.
+    pub label: String,
+    /// Values read from Secrets, to be masked wherever they could show.
+    pub secret_values: Vec<String>,
+}
+
+#[derive(Error, Debug)]
+pub enum AccessError {
+    /// A user-fixable problem: the message names the field or Secret and the fix.
+    #[error("{0}")]
+    Spec(String),
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Clients by endpoint and credentials: building a TLS client costs more than a reconcile.
+#[derive(Default)]
+pub struct ClientPool {
+    clients: Mutex<HashMap<u64, reqwest::Client>>,
+}
+
+pub async fn resolve(
+    connector: &Connector,
+    client: &kube::Client,
+    pool: &ClientPool,
+) -> Result<Target, AccessError> {
+    let namespace = connector.namespace().unwrap_or_default();
+    let spec = &connector.spec;
+    let (endpoint, label, access) = match (&spec.connect_rest, &spec.connect_cluster_ref) {
+        (Some(rest), _) => (rest.endpoint.clone(), rest.endpoint.clone(), rest.access.clone()),
+        (None, Some(cluster)) => {
+            let cluster_ns = cluster.namespace.clone().unwrap_or_else(|| namespace.clone());
+            let connects: Api<Connect> = Api::namespaced(client.clone(), &cluster_ns);
+            let connect = connects.get_opt(&cluster.name).await?.ok_or_else(|| {
+                AccessError::Spec(format!(
+                    "spec.connectClusterRef names Connect {cluster_ns}/{} which does not exist: create it or fix the name",
+                    cluster.name
+                ))
+            })?;
+            (
+                connect_endpoint::in_cluster_url(&cluster.name, &cluster_ns),
+                format!("{cluster_ns}/{}", cluster.name),
+                connect.spec.connect_rest.clone().unwrap_or_default(),
+            )
+        }
+        (None, None) => {
+            return Err(AccessError::Spec(
+                "set spec.connectClusterRef (a Sluice-managed Connect) or spec.connectRest.endpoint".into(),
+            ));
+        }
+    };
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let credentials = Credentials::read(&access, &secrets).await?;
+    let http = pool.client(&endpoint, &credentials)?;
+    let rest = ConnectClient::new(http, &endpoint)
+        .map_err(|e| {
+            AccessError::Spec(format!("spec.connectRest.endpoint {endpoint:?} is not a URL: {e}"))
+        })?
+        .with_auth(credentials.auth.clone());
+    Ok(Target {
+        key: format!("{endpoint}#{:x}", credentials.fingerprint(&endpoint)),
+        client: rest,
+        label,
+        secret_values: credentials.secret_values(),
+    })
+}
+
+/// Everything read from Secrets for one endpoint.
+#[derive(Default, Hash)]
+struct Credentials {
+    auth: Option<Auth>,
+    ca_pem: Option<Vec<u8>>,
+    identity_pem: Option<Vec<u8>>,
+}
+
+impl Hash for Auth {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Auth::Basic { username, password } => (0u8, username, password).hash(state),
+            Auth::Bearer(token) => (1u8, token).hash(state),
+        }
+    }
+}
+
+impl Credentials {
+    async fn read(access: &ConnectRestAccess, secrets: &Api<Secret>) -> Result<Self, AccessError> {
+        let mut out = Credentials::default();
+        if let Some(auth) = &access.authentication {
+            out.auth = match auth.kind {
+                RestAuthenticationType::Basic => {
+                    let name =
+                        auth.basic.as_ref().map(|b| b.secret_ref.as_str()).ok_or_else(|| {
+                            AccessError::Spec(
+                                "authentication.type basic needs authentication.basic.secretRef"
+                                    .into(),
+                            )
+                        })?;
+                    let data = secret_data(secrets, name, "authentication.basic.secretRef").await?;
+                    Some(basic_auth(&data, name)?)
+                }
+                RestAuthenticationType::Bearer => {
+                    let name =
+                        auth.bearer.as_ref().map(|b| b.secret_ref.as_str()).ok_or_else(|| {
+                            AccessError::Spec(
+                                "authentication.type bearer needs authentication.bearer.secretRef"
+                                    .into(),
+                            )
+                        })?;
+                    let data =
+                        secret_data(secrets, name, "authentication.bearer.secretRef").await?;
+                    Some(bearer_token(&data, name)?)
+                }
+                // The client certificate comes from tls.secretRef.
+                RestAuthenticationType::Mtls => None,
+            };
+        }
+        let mtls =
+            access.authentication.as_ref().is_some_and(|a| a.kind == RestAuthenticationType::Mtls);
+        match &access.tls {
+            Some(tls) => {
+                let data = secret_data(secrets, &tls.secret_ref, "tls.secretRef").await?;
+                out.ca_pem = first_key(&data, &["cacerts.pem", "ca.crt"]).cloned();
+                let cert = first_key(&data, &["fullchain.pem", "tls.crt"]);
+                let key = first_key(&data, &["privkey.pem", "tls.key"]);
+                if let (Some(cert), Some(key)) = (cert, key) {
+                    out.identity_pem = Some([cert.as_slice(), b"\n", key.as_slice()].concat());
+                } else if mtls {
+                    return Err(AccessError::Spec(format!(
+                        "authentication.type mtls needs a client certificate: Secret {} (tls.secretRef) has no fullchain.pem and privkey.pem (or tls.crt and tls.key)",
+                        tls.secret_ref
+                    )));
+                }
+            }
+            None if mtls => {
+                return Err(AccessError::Spec(
+                    "authentication.type mtls needs tls.secretRef naming a Secret with fullchain.pem and privkey.pem".into(),
+                ));
+            }
+            None => {}
+        }
+        Ok(out)
+    }
+
+    fn fingerprint(&self, endpoint: &str) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        endpoint.hash(&mut h);
+        self.hash(&mut h);
+        h.finish()
+    }
+
+    fn secret_values(&self) -> Vec<String> {
+        match &self.auth {
+            Some(Auth::Basic { password, .. }) => vec![password.clone()],
+            Some(Auth::Bearer(token)) => vec![token.clone()],
+            None => vec![],
+        }
+    }
+}
+
+impl ClientPool {
+    fn client(
+        &self,
+        endpoint: &str,
+        credentials: &Credentials,
+    ) -> Result<reqwest::Client, AccessError> {
+        let key = credentials.fingerprint(endpoint);
+        if let Some(c) = self.clients.lock().expect("client pool lock").get(&key) {
+            return Ok(c.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(user_agent());
+        if let Some(ca) = &credentials.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(ca).map_err(|e| {
+                AccessError::Spec(format!(
+                    "tls.secretRef: cacerts.pem is not a PEM certificate bundle: {e}"
+                ))
+            })?;
+            builder = builder.tls_certs_only(certs);
+        }
+        if let Some(identity) = &credentials.identity_pem {
+            let identity = reqwest::Identity::from_pem(identity).map_err(|e| {
+                AccessError::Spec(format!("tls.secretRef: fullchain.pem and privkey.pem are not a PEM certificate and key: {e}"))
+            })?;
+            builder = builder.identity(identity);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| AccessError::Spec(format!("cannot build a client for {endpoint}: {e}")))?;
+        self.clients.lock().expect("client pool lock").insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+/// `sluice/<version> (<pod>)`: names this operator instance in Connect's request log.
+fn user_agent() -> String {
+    match std::env::var("POD_NAME") {
+        Ok(pod) => format!("sluice/{} ({pod})", env!("CARGO_PKG_VERSION")),
+        Err(_) => format!("sluice/{}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+async fn secret_data(
+    secrets: &Api<Secret>,
+    name: &str,
+    field: &str,
+) -> Result<BTreeMap<String, Vec<u8>>, AccessError> {
+    let secret = secrets.get_opt(name).await?.ok_or_else(|| {
+        AccessError::Spec(format!(
+            "{field}: Secret {name} does not exist in the Connector's namespace: create it"
+        ))
+    })?;
+    Ok(secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+fn first_key<'a>(data: &'a BTreeMap<String, Vec<u8>>, keys: &[&str]) -> Option<&'a Vec<u8>> {
+    keys.iter().find_map(|k| data.get(*k))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_owned()
+}
+
+/// `username`/`password` keys, or Confluent for Kubernetes' `basic.txt` with
+/// `username=...` and `password=...` lines.
+fn basic_auth(data: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Auth, AccessError> {
+    if let (Some(u), Some(p)) = (data.get("username"), data.get("password")) {
+        return Ok(Auth::Basic { username: text(u), password: text(p) });
+    }
+    if let Some(file) = data.get("basic.txt") {
+        let file = String::from_utf8_lossy(file);
+        let field = |key: &str| {
+            file.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix(key)
+                    .and_then(|r| r.strip_prefix('='))
+                    .map(|v| v.trim().to_owned())
+            })
+        };
+        if let (Some(username), Some(password)) = (field("username"), field("password")) {
+            return Ok(Auth::Basic { username, password });
+        }
+    }
+    Err(AccessError::Spec(format!(
+        "authentication.basic.secretRef: Secret {name} needs keys username and password, or basic.txt with username=... and password=... lines"
+    )))
+}
+
+fn bearer_token(data: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Auth, AccessError> {
+    first_key(data, &["token", "bearer.txt"]).map(|t| Auth::Bearer(text(t))).ok_or_else(|| {
+        AccessError::Spec(format!(
+            "authentication.bearer.secretRef: Secret {name} needs a key token (or bearer.txt)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect()
+    }
+
+    #[test]
+    fn basic_auth_reads_plain_keys_and_cfk_basic_txt() {
+        let plain = basic_auth(&data(&[("username", "u\n"), ("password", "p")]), "s").unwrap();
+        assert_eq!(plain, Auth::Basic { username: "u".into(), password: "p".into() });
+        let cfk =
+            basic_auth(&data(&[("basic.txt", "username=alice\npassword=s3cret\n")]), "s").unwrap();
+        assert_eq!(cfk, Auth::Basic { username: "alice".into(), password: "s3cret".into() });
+    }
+
+    #[test]
+    fn a_secret_without_credentials_names_the_keys_it_needs() {
+        let err = basic_auth(&data(&[("user", "u")]), "connect-creds").unwrap_err().to_string();
+        assert!(err.contains("Secret connect-creds needs keys username and password"), "{err}");
+        let err = bearer_token(&data(&[]), "tok").unwrap_err().to_string();
+        assert!(err.contains("Secret tok needs a key token"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_credentials() {
+        let auth = Auth::Basic { username: "alice".into(), password: "s3cret-pw".into() };
+        assert!(!format!("{auth:?}").contains("s3cret-pw"));
+        assert!(!format!("{:?}", Auth::Bearer("tok-123456".into())).contains("tok-123456"));
+    }
+}

@@ -1,0 +1,193 @@
+//! One observation loop per Connect cluster.
+//!
+//! Each cluster's poller calls `GET /connectors?expand=status&expand=info` once per resync
+//! and keeps the answer; every Connector of that cluster reads it instead of calling Connect
+//! itself, so steady-state REST calls grow with clusters, not connectors. When a connector's
+//! entry changes between two polls (a state change, or drift made behind Sluice's back), the
+//! poller asks for that Connector to be reconciled at once.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use kube::runtime::reflector::ObjectRef;
+use tokio::sync::mpsc;
+use tracing::{debug, info};
+
+use crate::connect_rest::{ConnectClient, ExpandedConnector, RestError};
+use crate::crd::Connector;
+
+/// The connectors of one cluster, as last listed.
+pub type Listing = Arc<BTreeMap<String, ExpandedConnector>>;
+
+/// A failed listing, kept briefly so that many connectors of a dead cluster share one error.
+#[derive(Clone, Debug)]
+pub struct ListingError(pub Arc<RestError>);
+
+#[derive(Default)]
+struct Cluster {
+    client: Option<ConnectClient>,
+    /// The last listing and when it was taken.
+    last: Option<(Instant, Result<Listing, ListingError>)>,
+    /// Connector names on this cluster and the resources that manage them.
+    watchers: HashMap<String, ObjectRef<Connector>>,
+    poller_running: bool,
+}
+
+/// The observation cache of every Connect cluster Sluice talks to.
+pub struct ConnectCache {
+    clusters: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Cluster>>>>,
+    resync: Duration,
+    trigger: mpsc::UnboundedSender<ObjectRef<Connector>>,
+}
+
+/// How long a failed listing is reused before Connect is asked again.
+const ERROR_TTL: Duration = Duration::from_secs(3);
+
+impl ConnectCache {
+    /// The cache, and the stream of Connectors its pollers want reconciled.
+    pub fn new(resync: Duration) -> (Arc<Self>, mpsc::UnboundedReceiver<ObjectRef<Connector>>) {
+        let (trigger, rx) = mpsc::unbounded_channel();
+        (Arc::new(Self { clusters: Mutex::default(), resync, trigger }), rx)
+    }
+
+    fn cluster(&self, key: &str) -> Arc<tokio::sync::Mutex<Cluster>> {
+        self.clusters.lock().expect("cluster map lock").entry(key.to_owned()).or_default().clone()
+    }
+
+    /// The cluster's connectors, listed at most `resync` ago. Concurrent callers of a stale
+    /// cluster wait for one listing rather than each making their own.
+    pub async fn listing(
+        self: &Arc<Self>,
+        key: &str,
+        client: &ConnectClient,
+        connector: &str,
+        resource: ObjectRef<Connector>,
+    ) -> Result<Listing, ListingError> {
+        let cluster = self.cluster(key);
+        let mut c = cluster.lock().await;
+        c.client = Some(client.clone());
+        c.watchers.insert(connector.to_owned(), resource);
+        if !c.poller_running {
+            c.poller_running = true;
+            tokio::spawn(poll_loop(Arc::downgrade(self), key.to_owned(), cluster.clone()));
+        }
+        let fresh = match &c.last {
+            Some((at, Ok(_))) => at.elapsed() < self.resync,
+            Some((at, Err(_))) => at.elapsed() < ERROR_TTL.min(self.resync),
+            None => false,
+        };
+        if !fresh {
+            let result = list(client).await;
+            c.last = Some((Instant::now(), result));
+        }
+        c.last.as_ref().expect("just set").1.clone()
+    }
+
+    /// Forgets the cluster's listing, after Sluice changed something there.
+    pub async fn invalidate(&self, key: &str) {
+        self.cluster(key).lock().await.last = None;
+    }
+
+    /// The connector no longer needs watching (its resource is gone).
+    pub async fn forget(&self, key: &str, connector: &str) {
+        self.cluster(key).lock().await.watchers.remove(connector);
+    }
+}
+
+async fn list(client: &ConnectClient) -> Result<Listing, ListingError> {
+    client.list_expanded().await.map(Arc::new).map_err(|e| ListingError(Arc::new(e)))
+}
+
+async fn poll_loop(
+    cache: std::sync::Weak<ConnectCache>,
+    key: String,
+    cluster: Arc<tokio::sync::Mutex<Cluster>>,
+) {
+    info!(cluster = %key, "observing Connect cluster");
+    loop {
+        let Some(resync) = cache.upgrade().map(|c| c.resync) else { return };
+        tokio::time::sleep(resync).await;
+        let Some(cache) = cache.upgrade() else { return };
+        let mut c = cluster.lock().await;
+        if c.watchers.is_empty() {
+            c.poller_running = false;
+            info!(cluster = %key, "no connectors left; stopped observing");
+            return;
+        }
+        let Some(client) = c.client.clone() else { continue };
+        let before = c.last.as_ref().and_then(|(_, r)| r.as_ref().ok().cloned());
+        let after = list(&client).await;
+        let changed =
+            changed_connectors(before.as_deref(), after.as_ref().ok().map(|l| &**l), &c.watchers);
+        let became_unreachable = after.is_err() && before.is_some();
+        c.last = Some((Instant::now(), after));
+        let to_trigger: Vec<ObjectRef<Connector>> = if became_unreachable {
+            c.watchers.values().cloned().collect()
+        } else {
+            changed.into_iter().filter_map(|name| c.watchers.get(&name).cloned()).collect()
+        };
+        drop(c);
+        for resource in to_trigger {
+            debug!(cluster = %key, connector = %resource.name, "connector changed on Connect");
+            let _ = cache.trigger.send(resource);
+        }
+    }
+}
+
+/// Watched connectors whose entry differs between two listings (or all of them when the
+/// cluster was not reachable before).
+fn changed_connectors(
+    before: Option<&BTreeMap<String, ExpandedConnector>>,
+    after: Option<&BTreeMap<String, ExpandedConnector>>,
+    watched: &HashMap<String, ObjectRef<Connector>>,
+) -> Vec<String> {
+    watched
+        .keys()
+        .filter(|name| match (before, after) {
+            (Some(b), Some(a)) => b.get(*name) != a.get(*name),
+            (None, Some(_)) => true,
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect_rest::{ConnectorStateInfo, StateInfo};
+
+    fn entry(state: &str) -> ExpandedConnector {
+        ExpandedConnector {
+            status: Some(ConnectorStateInfo {
+                name: "a".into(),
+                connector: StateInfo { state: state.into(), worker_id: None, trace: None },
+                tasks: vec![],
+            }),
+            info: None,
+        }
+    }
+
+    #[test]
+    fn only_watched_connectors_that_changed_are_triggered() {
+        let before = BTreeMap::from([
+            ("a".to_owned(), entry("RUNNING")),
+            ("b".to_owned(), entry("RUNNING")),
+        ]);
+        let after =
+            BTreeMap::from([("a".to_owned(), entry("FAILED")), ("b".to_owned(), entry("RUNNING"))]);
+        let watched: HashMap<String, ObjectRef<Connector>> = ["a", "b", "c"]
+            .into_iter()
+            .map(|n| (n.to_owned(), ObjectRef::new(n).within("ns")))
+            .collect();
+        let mut changed = changed_connectors(Some(&before), Some(&after), &watched);
+        changed.sort();
+        // c: absent before and after, no change.
+        assert_eq!(changed, vec!["a".to_owned()]);
+        let gone = BTreeMap::from([("b".to_owned(), entry("RUNNING"))]);
+        assert_eq!(changed_connectors(Some(&before), Some(&gone), &watched), vec!["a".to_owned()]);
+    }
+}

@@ -1,0 +1,151 @@
+//! Reaching Connect clusters that require credentials: HTTP basic auth and mutual TLS, with
+//! credentials from Secrets, against real workers configured for each. The credentials never
+//! show in status, Events or the operator's log.
+
+use std::time::Duration;
+
+use sluice_e2e::{Operator, TestEnv, wait_for};
+
+const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+
+fn secret_yaml(name: &str, ns: &str, data: &[(&str, String)]) -> String {
+    let mut yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {ns}\nstringData:\n"
+    );
+    for (k, v) in data {
+        yaml.push_str(&format!("  {k}: |-\n"));
+        for line in v.lines() {
+            yaml.push_str(&format!("    {line}\n"));
+        }
+    }
+    yaml
+}
+
+fn connector_yaml(ns: &str, name: &str, endpoint: &str, access: &str) -> String {
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: src\n  namespace: {ns}\nspec:\n  name: {name}\n  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: {name}\n    connection.password: not-a-real-password-123\n  connectRest:\n    endpoint: {endpoint}\n{access}"
+    )
+}
+
+fn wait_running(env: &TestEnv, ns: &str) -> serde_json::Value {
+    wait_for("the connector RUNNING in status", Duration::from_secs(45), || {
+        let s = env.get_json(&["get", "connector", "src", "-n", ns])["status"].clone();
+        if s["connectorState"] == "RUNNING" && s["tasksReady"] == "1/1" {
+            Ok(s)
+        } else {
+            Err(s.to_string())
+        }
+    })
+}
+
+/// Everything a user or log reader can see of a Connector.
+fn visible_text(env: &TestEnv, ns: &str, operator: &Operator) -> String {
+    let status = env.get_json(&["get", "connector", "src", "-n", ns])["status"].to_string();
+    let events = env.events_of(ns, "src").join("\n");
+    format!("{status}\n{events}\n{}", operator.log_text())
+}
+
+#[test]
+fn basic_auth_credentials_come_from_a_secret_and_never_show() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("basic");
+    let operator = Operator::start(&env, &ns, 2);
+    let password = std::env::var("SLUICE_TEST_CONNECT_BASIC_PASSWORD").expect("from the testenv");
+    let url = env.worker_url("basic");
+    let name = format!("{ns}-src");
+
+    // First with a wrong password: the status says the worker refused, nothing else happens.
+    env.apply(&secret_yaml(
+        "creds",
+        &ns,
+        &[("username", "sluice".into()), ("password", "wrong-password-456".into())],
+    ));
+    let access = "    authentication:\n      type: basic\n      basic:\n        secretRef: creds\n";
+    env.apply(&connector_yaml(&ns, &name, &url, access));
+    let refused = wait_for("a 401 in status", Duration::from_secs(30), || {
+        let s = env.get_json(&["get", "connector", "src", "-n", &ns])["status"].clone();
+        let text = s.to_string();
+        if text.contains("401") { Ok(text) } else { Err(text) }
+    });
+    assert!(!refused.contains("wrong-password-456"), "{refused}");
+
+    // Confluent for Kubernetes' basic.txt form, with the right password.
+    env.apply(&secret_yaml(
+        "creds-cfk",
+        &ns,
+        &[("basic.txt", format!("username=sluice\npassword={password}"))],
+    ));
+    env.apply(&connector_yaml(
+        &ns,
+        &name,
+        &url,
+        &access.replace("secretRef: creds", "secretRef: creds-cfk"),
+    ));
+    let status = wait_running(&env, &ns);
+    assert_eq!(status["connectCluster"], url.as_str());
+
+    let seen = visible_text(&env, &ns, &operator);
+    for secret in [password.as_str(), "wrong-password-456", "not-a-real-password-123"] {
+        assert!(!seen.contains(secret), "{secret} is visible:\n{seen}");
+    }
+}
+
+#[test]
+fn mutual_tls_uses_the_ca_and_client_certificate_from_a_secret() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("mtls");
+    let operator = Operator::start(&env, &ns, 2);
+    let pki = std::path::PathBuf::from(std::env::var("SLUICE_TEST_PKI").expect("from the testenv"));
+    let read = |f: &str| std::fs::read_to_string(pki.join(f)).unwrap();
+    let url = env.worker_url("tls");
+    let name = format!("{ns}-src");
+
+    env.apply(&secret_yaml(
+        "connect-tls",
+        &ns,
+        &[
+            ("cacerts.pem", read("ca.crt")),
+            ("fullchain.pem", read("sluice-client.crt")),
+            ("privkey.pem", read("sluice-client.key")),
+        ],
+    ));
+    let access = "    authentication:\n      type: mtls\n    tls:\n      secretRef: connect-tls\n";
+    env.apply(&connector_yaml(&ns, &name, &url, access));
+    wait_running(&env, &ns);
+
+    let key = read("sluice-client.key");
+    let key_body = key.lines().nth(1).expect("a PEM body line");
+    let seen = visible_text(&env, &ns, &operator);
+    assert!(!seen.contains(key_body), "the private key is visible:\n{seen}");
+}
+
+#[test]
+fn mtls_without_a_client_certificate_names_what_the_secret_lacks() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("mtlsbad");
+    let _operator = Operator::start(&env, &ns, 2);
+    env.apply(&secret_yaml("ca-only", &ns, &[("cacerts.pem", "not used".into())]));
+    let access = "    authentication:\n      type: mtls\n    tls:\n      secretRef: ca-only\n";
+    env.apply(&connector_yaml(&ns, "x", &env.worker_url("tls"), access));
+    let message = wait_for("InvalidSpec", Duration::from_secs(30), || {
+        let s = env.get_json(&["get", "connector", "src", "-n", &ns])["status"].clone();
+        let ready = s["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned());
+        match ready {
+            Some(r) if r["reason"] == "InvalidSpec" => {
+                Ok(r["message"].as_str().unwrap().to_owned())
+            }
+            _ => Err(s.to_string()),
+        }
+    });
+    assert!(
+        message.contains("Secret ca-only (tls.secretRef) has no fullchain.pem and privkey.pem"),
+        "{message}"
+    );
+    let events = env.events_of(&ns, "src");
+    assert!(events.iter().any(|e| e.starts_with("InvalidSpec:")), "{events:?}");
+}

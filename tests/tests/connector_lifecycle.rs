@@ -1,0 +1,552 @@
+//! The Connector resource end to end against the real Kafka Connect worker: desired state,
+//! observed state, status, recovery, one-off actions, drift, and an unreachable worker.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice_e2e::{Operator, TestEnv, http_get, wait_for};
+
+const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+const WAIT: Duration = Duration::from_secs(45);
+
+/// One test's namespace, operator and worker.
+struct Case {
+    env: TestEnv,
+    ns: String,
+    url: String,
+    worker: &'static str,
+    operator: Operator,
+}
+
+impl Case {
+    fn new(prefix: &str, worker: &'static str, extra_args: &[&str]) -> Self {
+        let env = TestEnv::require();
+        env.install_crds();
+        let ns = env.namespace(prefix);
+        let mut args = vec![
+            "--resync-seconds",
+            "2",
+            "--restart-backoff-seconds",
+            "1",
+            "--restart-backoff-max-seconds",
+            "4",
+        ];
+        args.extend_from_slice(extra_args);
+        let operator = Operator::start_with(&env, &ns, &args);
+        let url = if worker == "connect" {
+            env.connect_url.clone()
+        } else {
+            env.worker_url(worker.trim_start_matches("connect-"))
+        };
+        Self { env, ns, url, worker, operator }
+    }
+
+    /// A connector name unique to this test on the shared worker.
+    fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.ns)
+    }
+
+    fn apply_connector(&self, resource: &str, spec: &str) {
+        self.env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: {resource}\n  namespace: {ns}\nspec:\n{spec}",
+            ns = self.ns
+        ));
+    }
+
+    fn worker_get(&self, path: &str) -> Result<Value, String> {
+        http_get(&format!("{}{path}", self.url))
+    }
+
+    fn worker_state(&self, name: &str) -> Result<String, String> {
+        let s = self.worker_get(&format!("/connectors/{name}/status"))?;
+        Ok(s["connector"]["state"].as_str().unwrap_or_default().to_owned())
+    }
+
+    fn wait_worker_state(&self, name: &str, state: &str) {
+        wait_for(&format!("{name} {state} on the worker"), WAIT, || {
+            match self.worker_state(name) {
+                Ok(s) if s == state => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        });
+    }
+
+    fn status(&self, resource: &str) -> Value {
+        self.env.get_json(&["get", "connector", resource, "-n", &self.ns])["status"].clone()
+    }
+
+    fn wait_status(&self, resource: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        wait_for(what, WAIT, || {
+            let s = self.status(resource);
+            if check(&s) { Ok(s) } else { Err(s.to_string()) }
+        })
+    }
+
+    fn condition(status: &Value, type_: &str) -> Value {
+        status["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == type_).cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    fn connectors_on_worker(&self) -> Vec<String> {
+        let names = self.worker_get("/connectors").unwrap();
+        names.as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect()
+    }
+
+    fn writes_from_operator(&self) -> Vec<(String, String)> {
+        self.env
+            .requests_from(self.worker, &self.operator.instance)
+            .into_iter()
+            .filter(|(m, _)| m != "GET")
+            .collect()
+    }
+
+    fn events(&self, resource: &str) -> Vec<String> {
+        self.env.events_of(&self.ns, resource)
+    }
+
+    fn wait_event(&self, resource: &str, reason: &str) -> String {
+        wait_for(&format!("a {reason} event"), WAIT, || {
+            let events = self.events(resource);
+            events
+                .iter()
+                .find(|e| e.starts_with(&format!("{reason}:")))
+                .cloned()
+                .ok_or_else(|| format!("{events:?}"))
+        })
+    }
+}
+
+fn source_spec(name: &str, file: &str, topic: &str, state: &str, url: &str) -> String {
+    format!(
+        "  name: {name}\n  class: {SOURCE}\n  taskMax: 1\n  state: {state}\n  configs:\n    file: {file}\n    topic: {topic}\n  connectRest:\n    endpoint: {url}\n"
+    )
+}
+
+#[test]
+fn create_update_pause_resume_stop_rename_and_delete_match_the_worker() {
+    let case = Case::new("lifecycle", "connect", &[]);
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\nb\n").unwrap();
+    let file = file.to_str().unwrap();
+    let name = case.name("src");
+
+    case.apply_connector("src", &source_spec(&name, file, "t1", "running", &case.url));
+    case.wait_worker_state(&name, "RUNNING");
+    let status =
+        case.wait_status("src", "Ready", |s| Case::condition(s, "Ready")["status"] == "True");
+    assert_eq!(status["tasksReady"], "1/1");
+
+    // Update one field.
+    case.apply_connector("src", &source_spec(&name, file, "t2", "running", &case.url));
+    wait_for("topic t2 on the worker", WAIT, || {
+        match case.worker_get(&format!("/connectors/{name}/config")) {
+            Ok(c) if c["topic"] == "t2" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+
+    for (state, worker_state) in [
+        ("paused", "PAUSED"),
+        ("running", "RUNNING"),
+        ("stopped", "STOPPED"),
+        ("running", "RUNNING"),
+    ] {
+        case.apply_connector("src", &source_spec(&name, file, "t2", state, &case.url));
+        case.wait_worker_state(&name, worker_state);
+        case.wait_status("src", &format!("status {worker_state}"), |s| {
+            s["connectorState"] == worker_state && Case::condition(s, "Ready")["status"] == "True"
+        });
+    }
+
+    // Steady state: no write to Connect, and about one list call per resync (2 s).
+    let writes = case.writes_from_operator();
+    let gets_before =
+        case.env.requests_from(case.worker, &case.operator.instance).len() - writes.len();
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(case.writes_from_operator(), writes, "a settled connector made a write call");
+    let gets_after =
+        case.env.requests_from(case.worker, &case.operator.instance).len() - writes.len();
+    assert!(
+        gets_after - gets_before <= 5,
+        "{} GETs in 6 s with a 2 s resync",
+        gets_after - gets_before
+    );
+
+    // Rename: the new connector exists before the old one is removed.
+    let renamed = case.name("renamed");
+    case.apply_connector("src", &source_spec(&renamed, file, "t2", "running", &case.url));
+    case.wait_worker_state(&renamed, "RUNNING");
+    wait_for("the old name removed", WAIT, || {
+        let names = case.connectors_on_worker();
+        if names.contains(&name) { Err(format!("{names:?}")) } else { Ok(()) }
+    });
+    let status = case
+        .wait_status("src", "connectorName renamed", |s| s["connectorName"] == renamed.as_str());
+    assert!(status.get("previousConnectorName").is_none(), "{status}");
+    let writes: Vec<String> =
+        case.writes_from_operator().into_iter().map(|(m, p)| format!("{m} {p}")).collect();
+    let last_create = writes.iter().rposition(|w| w == "POST /connectors").expect("a create");
+    let delete_old = writes
+        .iter()
+        .position(|w| w == &format!("DELETE /connectors/{name}"))
+        .expect("the old name deleted");
+    assert!(
+        last_create < delete_old,
+        "the old connector went before the new one existed: {writes:?}"
+    );
+
+    case.env.kubectl_ok(&["delete", "connector", "src", "-n", &case.ns, "--timeout=30s"]);
+    let names = case.connectors_on_worker();
+    assert!(!names.contains(&renamed) && !names.contains(&name), "{names:?}");
+}
+
+#[test]
+fn a_connector_created_paused_never_runs() {
+    let case = Case::new("paused", "connect", &[]);
+    let name = case.name("src");
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    case.apply_connector(
+        "src",
+        &source_spec(&name, file.to_str().unwrap(), "p", "paused", &case.url),
+    );
+    let mut seen = Vec::new();
+    wait_for("the connector PAUSED", WAIT, || {
+        if let Ok(s) = case.worker_get(&format!("/connectors/{name}/status")) {
+            seen.push(s.clone());
+        }
+        match seen.last() {
+            Some(s) if s["connector"]["state"] == "PAUSED" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    for s in &seen {
+        assert_ne!(s["connector"]["state"], "RUNNING", "it ran first: {s}");
+        for t in s["tasks"].as_array().unwrap() {
+            assert_ne!(t["state"], "RUNNING", "a task ran first: {s}");
+        }
+    }
+    case.wait_status("src", "Ready Paused", |s| Case::condition(s, "Ready")["reason"] == "Paused");
+}
+
+fn sink_spec(name: &str, file: &str, max_retry: u32, url: &str) -> String {
+    format!(
+        "  name: {name}\n  class: {SINK}\n  taskMax: 1\n  configs:\n    file: {file}\n    topics: {name}\n  restartPolicy:\n    type: OnFailure\n    maxRetry: {max_retry}\n  connectRest:\n    endpoint: {url}\n"
+    )
+}
+
+#[test]
+fn a_failed_sink_is_restarted_with_backoff_and_heals_once_its_directory_exists() {
+    let case = Case::new("heal", "connect", &[]);
+    let name = case.name("sink");
+    let dir = case.env.work_dir.join(format!("{}-missing", case.ns));
+    let file = dir.join("out.txt");
+    case.apply_connector("sink", &sink_spec(&name, file.to_str().unwrap(), 10, &case.url));
+
+    case.wait_status("sink", "two restarts", |s| s["restartCount"].as_i64() >= Some(2));
+    let failed = case.wait_status("sink", "Degraded while it keeps failing", |s| {
+        Case::condition(s, "Degraded")["status"] == "True"
+    });
+    assert!(failed["lastRestartTime"].is_string(), "{failed}");
+    assert!(failed["lastDecision"]["reason"].as_str().unwrap().contains("FAILED"), "{failed}");
+    let event = case.wait_event("sink", "RestartFailed");
+    assert!(event.contains(&name), "{event}");
+    // Backoff: restarts are spaced, not back to back.
+    let restarts: Vec<_> =
+        case.writes_from_operator().into_iter().filter(|(_, p)| p.contains("/restart")).collect();
+    assert!(!restarts.is_empty());
+
+    std::fs::create_dir_all(&dir).unwrap();
+    let healed = case.wait_status("sink", "RUNNING after the directory exists", |s| {
+        s["connectorState"] == "RUNNING"
+            && s["tasksReady"] == "1/1"
+            && Case::condition(s, "Ready")["status"] == "True"
+    });
+    assert_eq!(Case::condition(&healed, "Degraded")["status"], "False", "{healed}");
+    assert!(healed.get("nextRetryTime").is_none(), "{healed}");
+}
+
+#[test]
+fn restarts_stop_after_max_retry_and_the_condition_says_why() {
+    let case = Case::new("giveup", "connect", &[]);
+    let name = case.name("sink");
+    let file = case.env.work_dir.join(format!("{}-never/out.txt", case.ns));
+    case.apply_connector("sink", &sink_spec(&name, file.to_str().unwrap(), 2, &case.url));
+    let status = case.wait_status("sink", "RetriesExhausted", |s| {
+        Case::condition(s, "Degraded")["reason"] == "RetriesExhausted"
+    });
+    assert_eq!(status["restartCount"], 2, "{status}");
+    let message = Case::condition(&status, "Degraded")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("gave up after 2 restarts (maxRetry 2)"), "{message}");
+    let event = case.wait_event("sink", "RetriesExhausted");
+    assert!(event.contains("maxRetry 2"), "{event}");
+    // No third restart, however long it stays FAILED (the backoff cap is 4 s).
+    std::thread::sleep(Duration::from_secs(6));
+    let restarts =
+        case.writes_from_operator().into_iter().filter(|(_, p)| p.contains("/restart")).count();
+    assert_eq!(restarts, 2);
+    assert_eq!(case.status("sink")["restartCount"], 2);
+}
+
+#[test]
+fn drift_made_through_the_rest_api_is_restored_within_one_resync() {
+    let case = Case::new("drift", "connect", &[]);
+    let name = case.name("src");
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    case.apply_connector(
+        "src",
+        &source_spec(&name, file.to_str().unwrap(), "drift", "running", &case.url),
+    );
+    case.wait_status("src", "Ready", |s| Case::condition(s, "Ready")["status"] == "True");
+
+    let mut config = case.worker_get(&format!("/connectors/{name}/config")).unwrap();
+    config["topic"] = Value::from("changed-behind-our-back");
+    let put = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &config.to_string(),
+        ])
+        .arg(format!("{}/connectors/{name}/config", case.url))
+        .output()
+        .unwrap();
+    assert!(put.status.success());
+    wait_for("the config restored", WAIT, || {
+        match case.worker_get(&format!("/connectors/{name}/config")) {
+            Ok(c) if c["topic"] == "drift" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let event = case.wait_event("src", "DriftRestored");
+    assert!(event.contains("changed outside Sluice"), "{event}");
+
+    let delete = std::process::Command::new("curl")
+        .args(["-sS", "-X", "DELETE"])
+        .arg(format!("{}/connectors/{name}", case.url))
+        .output()
+        .unwrap();
+    assert!(delete.status.success());
+    case.wait_worker_state(&name, "RUNNING");
+    wait_for("a re-created event", WAIT, || {
+        let events = case.events("src");
+        events
+            .iter()
+            .find(|e| e.contains("deleted outside Sluice"))
+            .cloned()
+            .ok_or_else(|| format!("{events:?}"))
+    });
+}
+
+#[test]
+fn one_off_annotations_act_once_and_are_removed() {
+    let case = Case::new("annotate", "connect", &[]);
+    let name = case.name("src");
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    case.apply_connector(
+        "src",
+        &source_spec(&name, file.to_str().unwrap(), "ann", "running", &case.url),
+    );
+    case.wait_status("src", "Ready", |s| Case::condition(s, "Ready")["status"] == "True");
+    let annotate = |kv: &str| {
+        case.env.kubectl_ok(&["annotate", "connector", "src", "-n", &case.ns, "--overwrite", kv])
+    };
+    let annotations_gone = |key: &str| {
+        wait_for(&format!("{key} removed"), WAIT, || {
+            let obj = case.env.get_json(&["get", "connector", "src", "-n", &case.ns]);
+            if obj["metadata"]["annotations"].get(key).is_none() {
+                Ok(())
+            } else {
+                Err(obj["metadata"].to_string())
+            }
+        })
+    };
+
+    annotate("sluice.dev/restart-connector=true");
+    annotations_gone("sluice.dev/restart-connector");
+    case.wait_event("src", "RestartConnector");
+
+    annotate("sluice.dev/restart-task=0");
+    annotations_gone("sluice.dev/restart-task");
+    case.wait_event("src", "RestartTask");
+
+    annotate("sluice.dev/pause-connector=true");
+    annotations_gone("sluice.dev/pause-connector");
+    case.wait_worker_state(&name, "PAUSED");
+    // The hold outlasts resyncs although spec.state says running.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(case.worker_state(&name).unwrap(), "PAUSED");
+    annotate("sluice.dev/resume-connector=true");
+    annotations_gone("sluice.dev/resume-connector");
+    case.wait_worker_state(&name, "RUNNING");
+
+    annotate("sluice.dev/restart-task=first");
+    annotations_gone("sluice.dev/restart-task");
+    let warning = case.wait_event("src", "BadAnnotation");
+    assert!(warning.contains("is not a task id"), "{warning}");
+    let writes = case.writes_from_operator().len();
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(case.writes_from_operator().len(), writes, "a bad annotation caused calls");
+
+    let restarts: Vec<_> = case
+        .writes_from_operator()
+        .into_iter()
+        .filter(|(m, p)| m == "POST" && p.contains("restart"))
+        .collect();
+    assert_eq!(restarts.len(), 2, "each restart annotation acted once: {restarts:?}");
+}
+
+#[test]
+fn a_killed_worker_shows_connect_unavailable_and_heals_without_duplicates() {
+    let case = Case::new("outage", "connect-spare", &[]);
+    let name = case.name("src");
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    case.apply_connector(
+        "src",
+        &source_spec(&name, file.to_str().unwrap(), "outage", "running", &case.url),
+    );
+    case.wait_status("src", "Ready", |s| Case::condition(s, "Ready")["status"] == "True");
+
+    case.env.testenv(&["stop", "connect-spare"]);
+    let down = case.wait_status("src", "ConnectUnavailable", |s| {
+        Case::condition(s, "ConnectUnavailable")["status"] == "True"
+    });
+    assert!(
+        Case::condition(&down, "ConnectUnavailable")["message"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable"),
+        "{down}"
+    );
+    case.wait_event("src", "ConnectUnavailable");
+    // Nothing is deleted while the worker is away: the resource stays, with its finalizer.
+    let obj = case.env.get_json(&["get", "connector", "src", "-n", &case.ns]);
+    assert!(obj["metadata"]["deletionTimestamp"].is_null());
+
+    case.env.testenv(&["start", "connect-spare"]);
+    case.wait_status("src", "Ready again", |s| {
+        Case::condition(s, "Ready")["status"] == "True"
+            && Case::condition(s, "ConnectUnavailable")["status"] == "False"
+    });
+    let names = case.connectors_on_worker();
+    assert_eq!(names.iter().filter(|n| **n == name).count(), 1, "{names:?}");
+    let creates = case
+        .env
+        .responses_to(case.worker, &case.operator.instance)
+        .into_iter()
+        .filter(|(m, p, code)| m == "POST" && p == "/connectors" && *code == 201)
+        .count();
+    assert_eq!(creates, 1, "the connector was created more than once");
+}
+
+#[test]
+fn an_invalid_config_is_reported_per_field_and_nothing_is_applied() {
+    let case = Case::new("invalid", "connect", &[]);
+    let name = case.name("sink");
+    // A sink needs `topics` or `topics.regex`.
+    case.apply_connector(
+        "sink",
+        &format!("  name: {name}\n  class: {SINK}\n  taskMax: 1\n  configs:\n    file: /tmp/x\n  connectRest:\n    endpoint: {}\n", case.url),
+    );
+    let status = case.wait_status("sink", "ConfigInvalid", |s| {
+        Case::condition(s, "Ready")["reason"] == "ConfigInvalid"
+    });
+    let errors = status["configErrors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["name"].as_str().unwrap().starts_with("topics")), "{status}");
+    assert!(
+        Case::condition(&status, "Ready")["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.configs.topics"),
+        "{status}"
+    );
+    case.wait_event("sink", "ConfigInvalid");
+    assert!(!case.connectors_on_worker().contains(&name), "an invalid connector was created");
+
+    case.apply_connector(
+        "unknown",
+        &format!("  name: {}\n  class: com.example.NoSuchConnector\n  taskMax: 1\n  connectRest:\n    endpoint: {}\n", case.name("unknown"), case.url),
+    );
+    let status = case.wait_status("unknown", "unknown class", |s| {
+        Case::condition(s, "Ready")["reason"] == "ConfigInvalid"
+    });
+    let message = Case::condition(&status, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message
+            .contains("spec.class com.example.NoSuchConnector is not a connector plugin installed"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_connector_sluice_did_not_create_is_never_touched_unless_adopted() {
+    let case = Case::new("foreign", "connect", &[]);
+    let name = case.name("theirs");
+    let config = serde_json::json!({"connector.class": SOURCE, "tasks.max": "1", "file": "/dev/null", "topic": "theirs"});
+    let put = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "-f",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &config.to_string(),
+        ])
+        .arg(format!("{}/connectors/{name}/config", case.url))
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "{put:?}");
+    case.apply_connector("mine", &source_spec(&name, "/dev/null", "mine", "running", &case.url));
+    let status = case.wait_status("mine", "ConnectorNotOwned", |s| {
+        Case::condition(s, "Ready")["reason"] == "ConnectorNotOwned"
+    });
+    assert!(
+        Case::condition(&status, "Ready")["message"]
+            .as_str()
+            .unwrap()
+            .contains("sluice.dev/adopt=true")
+    );
+    assert_eq!(case.worker_get(&format!("/connectors/{name}/config")).unwrap()["topic"], "theirs");
+    assert!(case.writes_from_operator().is_empty());
+
+    case.env.kubectl_ok(&["delete", "connector", "mine", "-n", &case.ns, "--timeout=30s"]);
+    assert!(
+        case.connectors_on_worker().contains(&name),
+        "deleting the resource deleted a connector Sluice never owned"
+    );
+
+    case.apply_connector(
+        "adopter",
+        &source_spec(&name, "/dev/null", "adopted", "running", &case.url),
+    );
+    case.env.kubectl_ok(&[
+        "annotate",
+        "connector",
+        "adopter",
+        "-n",
+        &case.ns,
+        "sluice.dev/adopt=true",
+    ]);
+    wait_for("the adopted config", WAIT, || {
+        match case.worker_get(&format!("/connectors/{name}/config")) {
+            Ok(c) if c["topic"] == "adopted" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+}
