@@ -13,6 +13,8 @@ use std::{
 
 use serde_json::Value;
 
+pub mod fake_connect;
+
 /// The environment written by `tests/env/testenv up` (its `env` file, sourced by `tests/run`).
 #[derive(Clone, Debug)]
 pub struct TestEnv {
@@ -207,6 +209,44 @@ impl TestEnv {
             .unwrap_or_default()
     }
 
+    /// Runs the environment's helm (built from the Go module proxy) against its API server.
+    pub fn helm(&self, args: &[&str]) -> Output {
+        Command::new(&self.helm)
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            // Keep helm's caches and repositories out of the user's home.
+            .env("HELM_CACHE_HOME", self.dir.join("helm/cache"))
+            .env("HELM_CONFIG_HOME", self.dir.join("helm/config"))
+            .env("HELM_DATA_HOME", self.dir.join("helm/data"))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run helm at {}: {e}", self.helm.display()))
+    }
+
+    /// Runs helm and panics with its stderr unless it succeeds; returns stdout.
+    pub fn helm_ok(&self, args: &[&str]) -> String {
+        let out = self.helm(args);
+        assert_success(&out, &format!("helm {}", args.join(" ")));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A kubeconfig for the environment's API server that authenticates with a bearer token
+    /// (a service account's), written next to the environment's own.
+    pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
+        let admin = self.get_json(&["config", "view", "--raw", "--minify"]);
+        let cluster = &admin["clusters"][0]["cluster"];
+        let config = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "testenv", "cluster": cluster}],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": name, "context": {"cluster": "testenv", "user": name}}],
+            "current-context": name,
+        });
+        let path = self.dir.join(format!("kubeconfig-{name}"));
+        std::fs::write(&path, config.to_string()).expect("writing a kubeconfig");
+        path
+    }
+
     /// A JSON object from kubectl.
     pub fn get_json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
@@ -261,20 +301,30 @@ pub fn shared_examples() -> Vec<PathBuf> {
     files
 }
 
+/// `GET url`: the parsed JSON body of a 2xx answer, or what went wrong.
 pub fn http_get(url: &str) -> Result<Value, String> {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}", url])
-        .output()
-        .map_err(|e| format!("curl: {e}"))?;
+    match http("GET", url, None)? {
+        (code, body) if (200..300).contains(&code) => Ok(body),
+        (code, body) => Err(format!("HTTP {code}: {body}")),
+    }
+}
+
+/// An HTTP request with a JSON body, through curl: the status and the JSON body (`Null`
+/// when empty or not JSON).
+pub fn http(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code}"]);
+    if let Some(body) = body {
+        cmd.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+    }
+    let out = cmd.arg(url).output().map_err(|e| format!("curl: {e}"))?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "000"));
-    if !code.starts_with('2') {
-        return Err(format!("HTTP {code}: {body}"));
-    }
-    serde_json::from_str(body).map_err(|e| format!("not JSON ({e}): {body}"))
+    let code = code.trim().parse().map_err(|_| format!("no status in {text:?}"))?;
+    Ok((code, serde_json::from_str(body).unwrap_or(Value::Null)))
 }
 
 /// The `sluice` operator, run as a process against the environment, watching one namespace.
@@ -293,6 +343,12 @@ impl Operator {
 
     /// Starts the operator with extra `sluice run` arguments.
     pub fn start_with(env: &TestEnv, namespace: &str, args: &[&str]) -> Self {
+        Self::start_as(&env.kubeconfig, namespace, args)
+    }
+
+    /// Starts the operator with the identity of `kubeconfig` (for example a service account's
+    /// token) instead of the environment's administrator.
+    pub fn start_as(kubeconfig: &Path, namespace: &str, args: &[&str]) -> Self {
         let bin = sluice_binary();
         let logs = repo_root().join("target/e2e-logs");
         std::fs::create_dir_all(&logs).expect("creating target/e2e-logs");
@@ -302,7 +358,7 @@ impl Operator {
         let child = Command::new(&bin)
             .args(["run", "--watch-namespace", namespace])
             .args(args)
-            .env("KUBECONFIG", &env.kubeconfig)
+            .env("KUBECONFIG", kubeconfig)
             .env("POD_NAME", &instance)
             .env("RUST_LOG", "info,kube=warn")
             .stdout(file.try_clone().expect("log file"))
@@ -312,6 +368,10 @@ impl Operator {
                 panic!("cannot start {}: {e} (cargo build -p sluice)", bin.display())
             });
         Self { child, log, instance }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The operator's log so far.

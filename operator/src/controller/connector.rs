@@ -34,7 +34,7 @@ use crate::crd::{ConfigFieldError, Connector, ConnectorStatus, RestartPolicyType
 const FINALIZER: &str = "sluice.dev/connector";
 /// After an action, Connect takes a moment to start tasks; look again soon rather than at
 /// the next resync, so status shows the result within seconds.
-const SETTLE_INTERVAL: Duration = Duration::from_secs(2);
+const SETTLE_INTERVAL: Duration = Duration::from_secs(1);
 /// The first retry after Connect failed to answer; later ones wait as long as the outage has
 /// lasted, up to the resync interval, so a dead cluster is not polled in a busy loop.
 const FIRST_RETRY: Duration = Duration::from_secs(2);

@@ -1,0 +1,85 @@
+//! REST calls per connector per resync in steady state, with 1,000 connectors on one Connect
+//! cluster (the fake worker, which counts every request; the real API server holds the
+//! Connectors). Target: below 0.01, i.e. one list call per cluster and resync.
+//!
+//! Needs the real environment: `tests/env/testenv up && source target/testenv/env`, then
+//! `cargo bench -p sluice-e2e --bench connector_scale`. `SLUICE_BENCH_CONNECTORS` changes
+//! the count.
+
+use std::time::{Duration, Instant};
+
+use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, wait_for};
+
+fn main() {
+    let count: usize =
+        std::env::var("SLUICE_BENCH_CONNECTORS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let resync = 5u64;
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("scale");
+    let fake = FakeConnect::start();
+    let operator = Operator::start_with(&env, &ns, &["--resync-seconds", &resync.to_string()]);
+
+    let mut yaml = String::new();
+    for i in 0..count {
+        yaml.push_str(&format!(
+            "---\napiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: c{i}\n  namespace: {ns}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t{i}\n  connectRest:\n    endpoint: {}\n",
+            fake.url
+        ));
+    }
+    let started = Instant::now();
+    let out = env.kubectl_with_stdin(&["create", "-f", "-"], Some(&yaml));
+    sluice_e2e::assert_success(&out, "kubectl create of the connectors");
+    wait_for("every connector on the fake", Duration::from_secs(600), || {
+        let n = fake.connector_count();
+        if n == count { Ok(()) } else { Err(format!("{n} of {count}")) }
+    });
+    let created = started.elapsed();
+    wait_for("every Connector Ready", Duration::from_secs(600), || {
+        let list = env.get_json(&["get", "connectors", "-n", &ns]);
+        let ready = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter().any(|x| x["type"] == "Ready" && x["status"] == "True")
+                })
+            })
+            .count();
+        if ready == count { Ok(()) } else { Err(format!("{ready} of {count} Ready")) }
+    });
+    let all_ready = started.elapsed();
+
+    // Let the settling requeues pass, then count over whole resyncs.
+    std::thread::sleep(Duration::from_secs(2 * resync));
+    let resyncs = 6u64;
+    let before = fake.request_count();
+    let window = Instant::now();
+    std::thread::sleep(Duration::from_secs(resyncs * resync));
+    let calls = fake.request_count() - before;
+    let elapsed = window.elapsed().as_secs_f64();
+    let per_connector_per_resync = calls as f64 / (count as f64 * resyncs as f64);
+    let writes = fake.requests().iter().filter(|r| r.at >= window && r.method != "GET").count();
+    let rss_kib = rss_kib(&operator);
+
+    println!("connectors                         {count}");
+    println!("time to create all on Connect      {:.1} s", created.as_secs_f64());
+    println!("time to all Ready in status        {:.1} s", all_ready.as_secs_f64());
+    println!("steady-state window                {elapsed:.1} s = {resyncs} resyncs of {resync} s");
+    println!("REST calls in the window           {calls} ({writes} writes)");
+    println!("REST calls per connector per resync {per_connector_per_resync:.5} (target < 0.01)");
+    println!("operator resident memory           {:.1} MiB", rss_kib as f64 / 1024.0);
+    assert!(per_connector_per_resync < 0.01, "over target");
+    env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+fn rss_kib(operator: &Operator) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", operator.pid())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

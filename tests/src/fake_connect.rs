@@ -1,0 +1,411 @@
+//! An in-memory Kafka Connect REST API, for scale benchmarks where a thousand real
+//! connectors would measure the worker rather than Sluice. It answers the calls Sluice makes
+//! the way Kafka 3.9's worker does, and `tests/tests/connect_conformance.rs` runs the same
+//! checks against it and against the real worker, so the two cannot drift apart.
+//!
+//! Unlike the worker, state changes are immediate and every request is counted.
+
+use std::{
+    collections::BTreeMap,
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    thread,
+    time::Instant,
+};
+
+use serde_json::{Value, json};
+
+/// Connector classes the fake "has installed".
+const PLUGINS: &[(&str, &str)] = &[
+    ("org.apache.kafka.connect.file.FileStreamSourceConnector", "source"),
+    ("org.apache.kafka.connect.file.FileStreamSinkConnector", "sink"),
+];
+
+#[derive(Clone)]
+struct Connector {
+    config: BTreeMap<String, String>,
+    state: &'static str,
+    tasks: usize,
+}
+
+#[derive(Default)]
+struct State {
+    connectors: BTreeMap<String, Connector>,
+}
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub at: Instant,
+}
+
+/// A running fake worker on 127.0.0.1; stops when dropped.
+pub struct FakeConnect {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    log: Arc<Mutex<Vec<Seen>>>,
+    requests: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+impl FakeConnect {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let port = listener.local_addr().expect("bound").port();
+        let fake = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            state: Arc::default(),
+            log: Arc::default(),
+            requests: Arc::default(),
+            stop: Arc::default(),
+            port,
+        };
+        let (state, log, requests, stop) =
+            (fake.state.clone(), fake.log.clone(), fake.requests.clone(), fake.stop.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let (state, log, requests) = (state.clone(), log.clone(), requests.clone());
+                thread::spawn(move || serve(stream, &state, &log, &requests));
+            }
+        });
+        fake
+    }
+
+    /// Requests answered so far.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Connectors currently defined.
+    pub fn connector_count(&self) -> usize {
+        self.state.lock().expect("state lock").connectors.len()
+    }
+}
+
+impl Drop for FakeConnect {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>, log: &Mutex<Vec<Seen>>, requests: &AtomicU64) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut stream = stream;
+    // Keep-alive: serve requests on this connection until the client closes it.
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) =
+            (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        requests.fetch_add(1, Ordering::Relaxed);
+        log.lock().expect("log lock").push(Seen {
+            method: method.clone(),
+            path: target.clone(),
+            at: Instant::now(),
+        });
+        let (code, reply) = route(&mut state.lock().expect("state lock"), &method, &target, &body);
+        let text = match &reply {
+            Some(v) => v.to_string(),
+            None => String::new(),
+        };
+        let head = format!(
+            "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            reason(code),
+            text.len()
+        );
+        if stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(text.as_bytes()))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        409 => "Conflict",
+        _ => "Internal Server Error",
+    }
+}
+
+fn error(code: u16, message: impl Into<String>) -> (u16, Option<Value>) {
+    (code, Some(json!({"error_code": code, "message": message.into()})))
+}
+
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status_of(name: &str, c: &Connector) -> Value {
+    let task_state = if c.state == "STOPPED" { None } else { Some(c.state) };
+    let tasks: Vec<Value> = match task_state {
+        Some(s) => {
+            (0..c.tasks).map(|id| json!({"id": id, "state": s, "worker_id": "fake:8083"})).collect()
+        }
+        None => vec![],
+    };
+    json!({"name": name, "connector": {"state": c.state, "worker_id": "fake:8083"}, "tasks": tasks, "type": kind(c)})
+}
+
+fn info_of(name: &str, c: &Connector) -> Value {
+    let tasks: Vec<Value> = (0..c.tasks).map(|t| json!({"connector": name, "task": t})).collect();
+    json!({"name": name, "config": c.config, "tasks": tasks, "type": kind(c)})
+}
+
+fn kind(c: &Connector) -> &'static str {
+    let class = c.config.get("connector.class").map(String::as_str).unwrap_or("");
+    PLUGINS.iter().find(|(p, _)| *p == class).map(|(_, k)| *k).unwrap_or("unknown")
+}
+
+fn tasks_for(config: &BTreeMap<String, String>, state: &str) -> usize {
+    if state == "STOPPED" {
+        0
+    } else {
+        config.get("tasks.max").and_then(|t| t.parse().ok()).unwrap_or(1)
+    }
+}
+
+/// Validates like `AbstractHerder.validateConnectorConfig` does for what Sluice sends.
+fn validate(config: &BTreeMap<String, String>) -> Result<Value, (u16, Option<Value>)> {
+    let class = config.get("connector.class").cloned().unwrap_or_default();
+    let Some((_, kind)) = PLUGINS.iter().find(|(p, _)| *p == class) else {
+        return Err(error(
+            500,
+            format!(
+                "Failed to find any class that implements Connector and which name matches {class}"
+            ),
+        ));
+    };
+    let mut configs = Vec::new();
+    let mut errors = 0;
+    if *kind == "sink" && !config.contains_key("topics") && !config.contains_key("topics.regex") {
+        errors += 2;
+        let msg = "Must configure one of topics or topics.regex";
+        configs.push(json!({"definition": null, "value": {"name": "topics", "value": null, "recommended_values": [], "errors": [msg], "visible": true}}));
+        configs.push(json!({"definition": null, "value": {"name": "topics.regex", "value": null, "recommended_values": [], "errors": [msg], "visible": true}}));
+    }
+    Ok(json!({"name": class, "error_count": errors, "groups": [], "configs": configs}))
+}
+
+fn route(state: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Option<Value>) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let segments: Vec<String> = path.trim_matches('/').split('/').map(decode).collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let json_body = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    match (method, segments.as_slice()) {
+        ("GET", [""]) => (
+            200,
+            Some(json!({"version": "3.9.1-fake", "commit": "fake", "kafka_cluster_id": "fake"})),
+        ),
+        ("GET", ["connectors"]) => {
+            if query.contains("expand") {
+                let all: serde_json::Map<String, Value> = state
+                    .connectors
+                    .iter()
+                    .map(|(n, c)| {
+                        let mut entry = serde_json::Map::new();
+                        if query.contains("expand=status") {
+                            entry.insert("status".into(), status_of(n, c));
+                        }
+                        if query.contains("expand=info") {
+                            entry.insert("info".into(), info_of(n, c));
+                        }
+                        (n.clone(), Value::Object(entry))
+                    })
+                    .collect();
+                (200, Some(Value::Object(all)))
+            } else {
+                (200, Some(json!(state.connectors.keys().collect::<Vec<_>>())))
+            }
+        }
+        ("POST", ["connectors"]) => {
+            let body = json_body();
+            let Some(name) = body["name"].as_str() else {
+                return error(400, "Connector name must be specified");
+            };
+            let Some(config) = body["config"].as_object() else {
+                return error(400, "Connector config must be specified");
+            };
+            let config: BTreeMap<String, String> = config
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .chain([("name".to_owned(), name.to_owned())])
+                .collect();
+            if state.connectors.contains_key(name) {
+                return error(409, format!("Connector {name} already exists"));
+            }
+            if let Err(e) = validate(&config) {
+                return e;
+            }
+            let initial =
+                match body["initial_state"].as_str().map(str::to_ascii_uppercase).as_deref() {
+                    None | Some("RUNNING") => "RUNNING",
+                    Some("PAUSED") => "PAUSED",
+                    Some("STOPPED") => "STOPPED",
+                    Some(other) => return error(400, format!("Invalid initial state {other}")),
+                };
+            let c = Connector { tasks: tasks_for(&config, initial), config, state: initial };
+            let info = info_of(name, &c);
+            state.connectors.insert(name.to_owned(), c);
+            (201, Some(info))
+        }
+        ("GET", ["connectors", name]) => match state.connectors.get(*name) {
+            Some(c) => (200, Some(info_of(name, c))),
+            None => error(404, format!("Connector {name} not found")),
+        },
+        ("GET", ["connectors", name, "config"]) => match state.connectors.get(*name) {
+            Some(c) => (200, Some(json!(c.config))),
+            None => error(404, format!("Connector {name} not found")),
+        },
+        ("GET", ["connectors", name, "status"]) => match state.connectors.get(*name) {
+            Some(c) => (200, Some(status_of(name, c))),
+            None => error(404, format!("No status found for connector {name}")),
+        },
+        ("PUT", ["connectors", name, "config"]) => {
+            let Some(config) = json_body().as_object().cloned() else {
+                return error(400, "config must be an object");
+            };
+            let mut config: BTreeMap<String, String> = config
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            config.insert("name".into(), (*name).to_owned());
+            if let Err(e) = validate(&config) {
+                return e;
+            }
+            let created = !state.connectors.contains_key(*name);
+            let entry = state.connectors.entry((*name).to_owned()).or_insert(Connector {
+                config: BTreeMap::new(),
+                state: "RUNNING",
+                tasks: 0,
+            });
+            entry.tasks = tasks_for(&config, entry.state);
+            entry.config = config;
+            let info = info_of(name, entry);
+            (if created { 201 } else { 200 }, Some(info))
+        }
+        ("PUT", ["connectors", name, action @ ("pause" | "resume" | "stop")]) => {
+            match state.connectors.get_mut(*name) {
+                Some(c) => {
+                    c.state = match *action {
+                        "pause" => "PAUSED",
+                        "resume" => "RUNNING",
+                        _ => "STOPPED",
+                    };
+                    c.tasks = tasks_for(&c.config, c.state);
+                    (if *action == "stop" { 204 } else { 202 }, None)
+                }
+                None => error(404, format!("Connector {name} not found")),
+            }
+        }
+        ("POST", ["connectors", name, "restart"]) => match state.connectors.get_mut(*name) {
+            Some(c) if query.is_empty() => {
+                c.state = if c.state == "FAILED" { "RUNNING" } else { c.state };
+                (204, None)
+            }
+            Some(c) => {
+                c.state = if c.state == "FAILED" { "RUNNING" } else { c.state };
+                (202, Some(status_of(name, c)))
+            }
+            None => error(404, format!("Unknown connector: {name}")),
+        },
+        ("POST", ["connectors", name, "tasks", task, "restart"]) => {
+            match state.connectors.get(*name) {
+                Some(c) if task.parse::<usize>().is_ok_and(|t| t < c.tasks) => (204, None),
+                _ => error(404, format!("Unknown task: {name}-{task}")),
+            }
+        }
+        ("DELETE", ["connectors", name]) => match state.connectors.remove(*name) {
+            Some(_) => (204, None),
+            None => error(404, format!("Connector {name} not found")),
+        },
+        ("GET", ["connector-plugins"]) => (
+            200,
+            Some(json!(
+                PLUGINS
+                    .iter()
+                    .map(|(c, k)| json!({"class": c, "type": k, "version": "3.9.1"}))
+                    .collect::<Vec<_>>()
+            )),
+        ),
+        ("PUT", ["connector-plugins", _class, "config", "validate"]) => {
+            let config: BTreeMap<String, String> = json_body()
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match validate(&config) {
+                Ok(v) => (200, Some(v)),
+                Err(e) => e,
+            }
+        }
+        _ => error(404, format!("HTTP 404 Not Found: {method} {path}")),
+    }
+}
