@@ -1,0 +1,68 @@
+{{- define "sluice.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release's full name; the release name alone when it already says "sluice". */}}
+{{- define "sluice.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sluice.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "sluice.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "sluice.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sluice.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "sluice.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "sluice.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sluice.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/*
+The operator's rights, shared by the ClusterRole and the namespaced Role so the two can never
+drift apart. Each rule says why the operator needs it; nothing here lists, writes or deletes
+Secrets, and nothing touches workloads until the Connect controller renders them.
+*/}}
+{{- define "sluice.rules" -}}
+# Connectors: watched, reconciled, their finalizer and one-off annotations patched.
+- apiGroups: ["sluice.dev"]
+  resources: ["connectors"]
+  verbs: ["get", "list", "watch", "patch"]
+# Status is written through server-side apply on the status subresource.
+- apiGroups: ["sluice.dev"]
+  resources: ["connectors/status"]
+  verbs: ["get", "patch"]
+# Where OwnerReferencesPermissionEnforcement is on (OpenShift), setting finalizers needs this.
+- apiGroups: ["sluice.dev"]
+  resources: ["connectors/finalizers"]
+  verbs: ["update"]
+# A Connector's connectClusterRef is resolved to the Connect's REST endpoint and access.
+- apiGroups: ["sluice.dev"]
+  resources: ["connects"]
+  verbs: ["get"]
+# Credentials and certificates named by connectRest.authentication and tls: read one by one.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+# Every action on Connect leaves an Event on the resource.
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

@@ -1,0 +1,209 @@
+//! The Helm chart, installed with the real helm into the real API server: it lints clean,
+//! carries the generated CRDs, renders the operator Deployment, and grants the operator only
+//! the rights it needs, which the operator, run with the chart's service account token,
+//! proves enough for a connector's whole life.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice_e2e::{Operator, TestEnv, repo_root, wait_for};
+
+fn chart() -> String {
+    repo_root().join("charts/sluice").to_str().expect("a UTF-8 path").to_owned()
+}
+
+/// `kubectl auth can-i` as `user`: whether the API server's RBAC allows it.
+fn can(env: &TestEnv, user: &str, args: &[&str]) -> bool {
+    let mut all = vec!["auth", "can-i", "--as", user];
+    all.extend(args);
+    let out = env.kubectl(&all);
+    String::from_utf8_lossy(&out.stdout).trim() == "yes"
+}
+
+/// Every document of a multi-document YAML stream, as JSON (`---` separated).
+fn documents(yaml: &str) -> Vec<Value> {
+    yaml.split("\n---")
+        .filter_map(|doc| serde_norway::from_str::<Value>(doc).ok())
+        .filter(|v| v.is_object())
+        .collect()
+}
+
+fn kinds(docs: &[Value]) -> Vec<String> {
+    let mut kinds: Vec<String> =
+        docs.iter().filter_map(|d| d["kind"].as_str().map(str::to_owned)).collect();
+    kinds.sort();
+    kinds
+}
+
+#[test]
+fn the_chart_lints_clean_with_and_without_a_watched_namespace() {
+    let env = TestEnv::require();
+    env.helm_ok(&["lint", "--strict", &chart()]);
+    env.helm_ok(&["lint", "--strict", &chart(), "--set", "watchNamespace=team-a"]);
+
+    let bad = env.helm(&["lint", "--strict", &chart(), "--set", "operator.logFormat=xml"]);
+    assert!(!bad.status.success(), "a log format the operator does not know must not lint");
+    let stderr = String::from_utf8_lossy(&bad.stderr) + String::from_utf8_lossy(&bad.stdout);
+    assert!(stderr.contains("logFormat"), "the error names the value: {stderr}");
+}
+
+#[test]
+fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
+    let env = TestEnv::require();
+    let rendered = env.helm_ok(&[
+        "template",
+        "sluice",
+        &chart(),
+        "--include-crds",
+        "--kube-version",
+        "1.33.0",
+    ]);
+    let docs = documents(&rendered);
+    assert_eq!(
+        kinds(&docs),
+        [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+            "CustomResourceDefinition",
+            "CustomResourceDefinition",
+            "Deployment",
+            "ServiceAccount"
+        ]
+    );
+    let crds = std::fs::read_to_string(repo_root().join("crds/sluice.dev.yaml")).unwrap();
+    for crd in documents(&crds) {
+        assert!(
+            docs.contains(&crd),
+            "the chart's CRD {} differs from crds/",
+            crd["metadata"]["name"]
+        );
+    }
+
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["args"], serde_json::json!(["run"]));
+    assert_eq!(container["image"], "ghcr.io/sluice-dev/sluice:0.1.0");
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let env_var = |name: &str| {
+        container["env"].as_array().unwrap().iter().find(|e| e["name"] == name).cloned()
+    };
+    assert_eq!(env_var("POD_NAME").unwrap()["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
+    assert_eq!(env_var("SLUICE_RESYNC_SECONDS").unwrap()["value"], "30");
+    assert!(env_var("SLUICE_WATCH_NAMESPACE").is_none(), "all namespaces by default");
+    assert_eq!(pod["serviceAccountName"], "sluice");
+    assert_eq!(deployment["spec"]["replicas"], 1);
+}
+
+#[test]
+fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("helm-cluster");
+    let release = format!("sluice-{ns}");
+    env.helm_ok(&["install", &release, &chart(), "--namespace", &ns, "--skip-crds"]);
+
+    let deployment = env.get_json(&["get", "deployment", &release, "-n", &ns]);
+    assert_eq!(deployment["spec"]["template"]["spec"]["serviceAccountName"], release.as_str());
+    let sa = format!("system:serviceaccount:{ns}:{release}");
+    for allowed in [
+        ["watch", "connectors.sluice.dev", "--all-namespaces"],
+        ["patch", "connectors.sluice.dev/status", "--all-namespaces"],
+        ["get", "connects.sluice.dev", "--all-namespaces"],
+        ["get", "secrets", "--all-namespaces"],
+        ["create", "events.events.k8s.io", "--all-namespaces"],
+    ] {
+        assert!(can(&env, &sa, &allowed), "the operator needs {allowed:?}");
+    }
+    for denied in [
+        ["list", "secrets", "--all-namespaces"],
+        ["delete", "connectors.sluice.dev", "--all-namespaces"],
+        ["create", "connectors.sluice.dev", "--all-namespaces"],
+        ["create", "pods", "--all-namespaces"],
+        ["update", "customresourcedefinitions", "--all-namespaces"],
+    ] {
+        assert!(!can(&env, &sa, &denied), "the operator must not be able to {denied:?}");
+    }
+
+    env.helm_ok(&["uninstall", &release, "--namespace", &ns, "--wait"]);
+    let left = env.kubectl(&["get", "clusterrole", &release]);
+    assert!(!left.status.success(), "helm uninstall left the ClusterRole {release} behind");
+}
+
+#[test]
+fn with_a_watched_namespace_the_operator_runs_a_connector_on_the_charts_rights_alone() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let system = env.namespace("helm-system");
+    let team = env.namespace("helm-team");
+    let release = format!("sluice-{team}");
+    env.helm_ok(&[
+        "install",
+        &release,
+        &chart(),
+        "--namespace",
+        &system,
+        "--skip-crds",
+        "--set",
+        &format!("watchNamespace={team}"),
+    ]);
+
+    let sa = format!("system:serviceaccount:{system}:{release}");
+    assert!(can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", &team]));
+    assert!(!can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", &system]));
+    assert!(!can(&env, &sa, &["get", "secrets", "-n", &system]));
+    let cluster_role = env.kubectl(&["get", "clusterrole", &release]);
+    assert!(!cluster_role.status.success(), "a namespaced install made a ClusterRole");
+
+    // The operator as the chart's service account, through a token the API server issued.
+    let token = env.kubectl_ok(&["create", "token", &release, "-n", &system, "--duration=1h"]);
+    let kubeconfig = env.kubeconfig_with_token(&release, token.trim());
+    let operator = Operator::start_as(&kubeconfig, &team, &["--resync-seconds", "5"]);
+
+    let name = format!("{team}-source");
+    let input = env.work_dir.join(format!("{name}.txt"));
+    std::fs::create_dir_all(&env.work_dir).unwrap();
+    std::fs::write(&input, "one\n").unwrap();
+    env.apply(&format!(
+        r#"
+apiVersion: sluice.dev/v1alpha1
+kind: Connector
+metadata:
+  name: source
+  namespace: {team}
+spec:
+  name: {name}
+  class: org.apache.kafka.connect.file.FileStreamSourceConnector
+  taskMax: 1
+  configs:
+    file: {input}
+    topic: {name}
+  connectRest:
+    endpoint: {url}
+"#,
+        input = input.display(),
+        url = env.connect_url,
+    ));
+    wait_for("the connector RUNNING in status", Duration::from_secs(60), || {
+        let c = env.get_json(&["get", "connector", "source", "-n", &team]);
+        if c["status"]["connectorState"] == "RUNNING" {
+            Ok(())
+        } else {
+            Err(format!("{}", c["status"]))
+        }
+    });
+    let events = env.events_of(&team, "source");
+    assert!(
+        events.iter().any(|e| e.starts_with("CreateConnector")),
+        "the service account may record Events: {events:?}"
+    );
+
+    env.kubectl_ok(&["delete", "connector", "source", "-n", &team, "--timeout=30s"]);
+    let names = env.connect_get("/connectors").unwrap();
+    assert!(!names.as_array().unwrap().iter().any(|n| n == name.as_str()), "{names}");
+    let log = operator.log_text();
+    assert!(!log.contains("forbidden"), "the chart's rights fell short:\n{log}");
+}
