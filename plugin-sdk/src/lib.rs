@@ -35,7 +35,7 @@
 //! }
 //!
 //! // In the policy crate (crate-type = ["cdylib"], built for wasm32-wasip2):
-//! // sluice_plugin_sdk::export_restart_policy!(RestartOnce);
+//! // sluice_plugin_sdk::restart_policy::export_restart_policy!(RestartOnce);
 //! # let input = sluice_plugin_sdk::testing::restart_input("demo", RunState::Failed, 0, 0);
 //! # assert!(matches!(RestartOnce::decide(input), RestartDecision::RestartFailedTasks(_)));
 //! ```
@@ -56,6 +56,8 @@ pub mod wit {
         world: "host",
         path: "wit",
         generate_unused_types: true,
+        // Decisions and inputs are compared in policies' tests.
+        additional_derives: [PartialEq, Eq],
     });
 }
 

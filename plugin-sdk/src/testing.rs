@@ -52,6 +52,7 @@ impl TestHost {
         self
     }
 
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn secret(&self, name: &str, key: &str) -> Result<String, SecretError> {
         self.secrets.get(&(name.to_owned(), key.to_owned())).cloned().ok_or_else(|| {
             SecretError::NotGranted(format!(
@@ -60,6 +61,7 @@ impl TestHost {
         })
     }
 
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn http_get(
         &mut self,
         url: &str,
@@ -72,6 +74,8 @@ impl TestHost {
     }
 }
 
+// Only native builds route host calls here; a WebAssembly build calls the real host.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn with_host<T>(f: impl FnOnce(&mut TestHost) -> T) -> T {
     HOST.with(|h| f(&mut h.borrow_mut()))
 }
