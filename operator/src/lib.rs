@@ -10,5 +10,6 @@ pub mod connector;
 pub mod controller;
 pub mod crd;
 pub mod installer;
+pub mod policy;
 pub mod telemetry;
 pub mod tls;

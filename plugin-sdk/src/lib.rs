@@ -10,6 +10,10 @@
 //! | `config-transform` | [`config_transform::Guest::transform`] | before each config is applied |
 //! | `plugin-resolver` | [`plugin_resolver::Guest::resolve`] | for a `custom` Connect plugin |
 //!
+//! Implement the world's `Guest` trait, then export the type with the world's macro
+//! (`restart_policy::export_restart_policy!`, `config_transform::export_config_transform!`,
+//! `plugin_resolver::export_plugin_resolver!`).
+//!
 //! Every world may use the [`host`] functions: logging, reading a granted Secret and HTTP
 //! GET to allowed hosts. Built natively (for `cargo test`), the host functions talk to a
 //! [`testing::TestHost`] instead, so a policy is unit-tested with the same types it runs with.
@@ -83,6 +87,9 @@ pub mod restart_policy {
         export_macro_name: "export_restart_policy",
         default_bindings_module: "sluice_plugin_sdk::restart_policy",
     });
+
+    /// The trait a policy of this world implements.
+    pub use self::exports::sluice::policy::restart::Guest;
 }
 
 /// The `config-transform` world: rewrite a connector's config before it is applied.
@@ -102,6 +109,9 @@ pub mod config_transform {
         export_macro_name: "export_config_transform",
         default_bindings_module: "sluice_plugin_sdk::config_transform",
     });
+
+    /// The trait a policy of this world implements.
+    pub use self::exports::sluice::policy::transform::Guest;
 }
 
 /// The `plugin-resolver` world: turn a `custom` plugin reference into an archive URL and its
@@ -122,6 +132,9 @@ pub mod plugin_resolver {
         export_macro_name: "export_plugin_resolver",
         default_bindings_module: "sluice_plugin_sdk::plugin_resolver",
     });
+
+    /// The trait a policy of this world implements.
+    pub use self::exports::sluice::policy::resolver::Guest;
 }
 
 /// The value of `key` in `properties` (configs, settings, headers), if present.

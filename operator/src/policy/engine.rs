@@ -1,0 +1,352 @@
+//! The engine: compiles components, keeps them ready to instantiate, and runs each call in a
+//! fresh Store under its limits.
+//!
+//! Per-call cost is what matters (one call per failed connector per resync, per config
+//! apply): the pooling allocator reuses instance slots instead of mapping memory per call,
+//! the linker is built once, no WASI context is created, and `InstancePre` has already
+//! resolved every import.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    Trap,
+    component::{Component, HasSelf, InstancePre, Linker},
+};
+
+use super::abi::{self, Signature, World};
+use super::bindings::{resolver, restart, transform, types};
+use super::cache::CompileCache;
+use super::error::PolicyError;
+use super::host::{Grants, HostCall, HostServices, HostState};
+use super::limits::{CallLimits, EngineLimits, MAX_CONFIG_BYTES, MAX_TEXT_BYTES};
+
+/// How often the epoch advances; a call's timeout is counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// The wasmtime engine with Sluice's settings, shared by every policy.
+#[derive(Clone)]
+pub struct PolicyEngine {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+    cache: Option<CompileCache>,
+    limits: EngineLimits,
+}
+
+/// A compiled policy, ready for calls.
+#[derive(Clone)]
+pub struct LoadedPolicy {
+    pub name: String,
+    pub signature: Signature,
+    /// How long compiling (or loading from the cache) took.
+    pub load_time: Duration,
+    pub from_cache: bool,
+    pre: InstancePre<HostState>,
+    limits: CallLimits,
+}
+
+/// What a call cost, and what it asked of the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallReport {
+    pub fuel_used: u64,
+    pub elapsed: Duration,
+    pub host_calls: Vec<HostCall>,
+}
+
+/// Memory and table growth under the call's cap. Refusing growth traps the guest at once
+/// (rather than letting its allocator abort with a bare `unreachable`), and the refusal is
+/// remembered so the error can say what was asked for.
+pub(crate) struct Limiter {
+    memory_bytes: u64,
+    refused: Option<u64>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.memory_bytes {
+            self.refused = Some(desired as u64);
+            return Err(wasmtime::Error::msg(format!(
+                "memory limit of {} bytes reached",
+                self.memory_bytes
+            )));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl PolicyEngine {
+    /// An engine with `limits`; compiled components are cached in `cache` when given.
+    pub fn new(limits: EngineLimits, cache: Option<CompileCache>) -> Result<Self, PolicyError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true);
+        config.epoch_interruption(true);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(limits.concurrent_calls);
+        pool.total_core_instances(limits.concurrent_calls * 2);
+        pool.total_memories(limits.concurrent_calls * 2);
+        pool.total_tables(limits.concurrent_calls * 2);
+        pool.max_memory_size(limits.max.memory_bytes as usize);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|e| PolicyError::Host(format!("{e:#}")))?;
+        start_epoch_ticker(&engine);
+
+        let mut linker = Linker::new(&engine);
+        restart::RestartPolicy::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| PolicyError::Host(format!("{e:#}")))?;
+        Ok(Self { engine, linker: Arc::new(linker), cache, limits })
+    }
+
+    pub fn limits(&self) -> &EngineLimits {
+        &self.limits
+    }
+
+    /// Compiles (or loads from the cache) `module`, checks its ABI, and prepares it for
+    /// calls with `limits` (held within the operator's maxima).
+    pub fn load(
+        &self,
+        name: &str,
+        module: &[u8],
+        limits: Option<CallLimits>,
+    ) -> Result<LoadedPolicy, PolicyError> {
+        let started = Instant::now();
+        let cached = self.cache.as_ref().and_then(|c| c.load(&self.engine, module));
+        let from_cache = cached.is_some();
+        let component = match cached {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.engine, module)
+                    .map_err(|e| PolicyError::Invalid { detail: first_line(&e) })?;
+                if let Some(cache) = &self.cache {
+                    cache.store(&self.engine, module, &c);
+                }
+                c
+            }
+        };
+        let signature = self.signature(&component)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| PolicyError::NotAPolicy {
+            detail: format!("its imports do not match the sluice:policy ABI: {e:#}"),
+        })?;
+        // Check the export's types now, not at the first failing connector.
+        match signature.world {
+            World::RestartPolicy => restart::RestartPolicyPre::new(pre.clone()).map(|_| ()),
+            World::ConfigTransform => transform::ConfigTransformPre::new(pre.clone()).map(|_| ()),
+            World::PluginResolver => resolver::PluginResolverPre::new(pre.clone()).map(|_| ()),
+        }
+        .map_err(|e| PolicyError::NotAPolicy {
+            detail: format!("its {} export does not match the ABI: {e:#}", signature.world),
+        })?;
+        Ok(LoadedPolicy {
+            name: name.to_owned(),
+            signature,
+            load_time: started.elapsed(),
+            from_cache,
+            pre,
+            limits: limits.unwrap_or(self.limits.default).within(&self.limits.max),
+        })
+    }
+
+    fn signature(&self, component: &Component) -> Result<Signature, PolicyError> {
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_owned()).collect();
+        let imports: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
+        abi::signature(exports.iter().map(String::as_str), imports.iter().map(String::as_str))
+    }
+
+    /// Asks a restart policy for a decision.
+    pub fn decide(
+        &self,
+        policy: &LoadedPolicy,
+        input: &types::RestartInput,
+        grants: &Grants,
+        services: Arc<dyn HostServices>,
+    ) -> Result<(types::RestartDecision, CallReport), PolicyError> {
+        policy.expect(World::RestartPolicy)?;
+        let (decision, report) = self.call(policy, grants, services, |store, pre| {
+            let instance = restart::RestartPolicyPre::new(pre.clone())?.instantiate(&mut *store)?;
+            instance.sluice_policy_restart().call_decide(&mut *store, input)
+        })?;
+        check_decision(&decision)?;
+        Ok((decision, report))
+    }
+
+    /// Runs a config transform.
+    pub fn transform(
+        &self,
+        policy: &LoadedPolicy,
+        input: &types::TransformInput,
+        grants: &Grants,
+        services: Arc<dyn HostServices>,
+    ) -> Result<(Vec<(String, String)>, CallReport), PolicyError> {
+        policy.expect(World::ConfigTransform)?;
+        let (result, report) = self.call(policy, grants, services, |store, pre| {
+            let instance =
+                transform::ConfigTransformPre::new(pre.clone())?.instantiate(&mut *store)?;
+            instance.sluice_policy_transform().call_transform(&mut *store, input)
+        })?;
+        let config = result.map_err(|e| PolicyError::Rejected(text(e)))?;
+        let size: usize = config.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > MAX_CONFIG_BYTES {
+            return Err(PolicyError::BadOutput {
+                detail: format!("the config is {size} bytes; the limit is {MAX_CONFIG_BYTES}"),
+            });
+        }
+        Ok((config, report))
+    }
+
+    /// Resolves a `custom` plugin reference.
+    pub fn resolve(
+        &self,
+        policy: &LoadedPolicy,
+        input: &types::PluginReference,
+        grants: &Grants,
+        services: Arc<dyn HostServices>,
+    ) -> Result<(types::PluginArchive, CallReport), PolicyError> {
+        policy.expect(World::PluginResolver)?;
+        let (result, report) = self.call(policy, grants, services, |store, pre| {
+            let instance =
+                resolver::PluginResolverPre::new(pre.clone())?.instantiate(&mut *store)?;
+            instance.sluice_policy_resolver().call_resolve(&mut *store, input)
+        })?;
+        let archive = result.map_err(|e| PolicyError::Rejected(text(e)))?;
+        let hex = archive.sha512.len() == 128
+            && archive.sha512.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Err(PolicyError::BadOutput {
+                detail: "sha512 must be 128 lowercase hex digits".into(),
+            });
+        }
+        if url::Url::parse(&archive.url).is_err() {
+            return Err(PolicyError::BadOutput {
+                detail: format!("{:?} is not a URL", text(archive.url)),
+            });
+        }
+        Ok((archive, report))
+    }
+
+    /// One call in a fresh Store: limits set, the outcome classified.
+    fn call<R>(
+        &self,
+        policy: &LoadedPolicy,
+        grants: &Grants,
+        services: Arc<dyn HostServices>,
+        run: impl FnOnce(&mut Store<HostState>, &InstancePre<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<(R, CallReport), PolicyError> {
+        let limits = policy.limits;
+        let state = HostState {
+            grants: grants.clone(),
+            services,
+            calls: Vec::new(),
+            limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None },
+            policy: policy.name.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(limits.fuel).map_err(|e| PolicyError::Host(format!("{e:#}")))?;
+        let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let started = Instant::now();
+        let outcome = run(&mut store, &policy.pre);
+        let elapsed = started.elapsed();
+        let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
+        let state = store.into_data();
+        let report = CallReport { fuel_used, elapsed, host_calls: state.calls };
+        match outcome {
+            Ok(value) => Ok((value, report)),
+            Err(e) => Err(classify(&e, &limits, state.limiter.refused)),
+        }
+    }
+}
+
+impl LoadedPolicy {
+    fn expect(&self, world: World) -> Result<(), PolicyError> {
+        if self.signature.world == world {
+            Ok(())
+        } else {
+            Err(PolicyError::WrongWorld { expected: world, actual: self.signature.world })
+        }
+    }
+
+    pub fn limits(&self) -> CallLimits {
+        self.limits
+    }
+}
+
+fn classify(e: &wasmtime::Error, limits: &CallLimits, refused: Option<u64>) -> PolicyError {
+    if let Some(requested) = refused {
+        return PolicyError::MemoryLimit { requested, limit: limits.memory_bytes };
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => PolicyError::OutOfFuel { fuel: limits.fuel },
+        Some(Trap::Interrupt) => PolicyError::Timeout(limits.timeout),
+        _ => PolicyError::Trap { detail: first_line(e) },
+    }
+}
+
+/// A decision whose texts fit in a status.
+fn check_decision(decision: &types::RestartDecision) -> Result<(), PolicyError> {
+    use types::RestartDecision as D;
+    let reason = match decision {
+        D::Nothing(r) | D::RestartConnector(r) | D::RestartFailedTasks(r) | D::GiveUp(r) => r,
+        D::WaitUntil(w) => &w.reason,
+    };
+    if reason.len() > MAX_TEXT_BYTES {
+        return Err(PolicyError::BadOutput {
+            detail: format!("the reason is {} bytes; the limit is {MAX_TEXT_BYTES}", reason.len()),
+        });
+    }
+    Ok(())
+}
+
+/// A guest's text, cut to the length a status can hold.
+fn text(mut s: String) -> String {
+    if s.len() > MAX_TEXT_BYTES {
+        let mut end = MAX_TEXT_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+fn first_line(e: &wasmtime::Error) -> String {
+    let full = format!("{e:#}");
+    text(full.lines().next().unwrap_or_default().to_owned())
+}
+
+/// One ticker per engine advances the epoch that call deadlines count; it stops once the
+/// engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("policy-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the policy epoch ticker");
+}

@@ -1,0 +1,152 @@
+//! The host side of the `log`, `secrets` and `http` interfaces: one dispatch point that
+//! checks the Policy's grants before anything reaches the cluster or the network, and
+//! records every call (never a secret's value) for `sluice policy test` and the logs.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use super::bindings::{http, log, secrets, types};
+use super::limits::{MAX_LOG_LINE_BYTES, MAX_LOG_LINES};
+
+/// What a Policy's `capabilities` grant, for one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The Connector's namespace: the only one whose Secrets may be read.
+    pub namespace: String,
+    /// Secret names that may be read.
+    pub secrets: BTreeSet<String>,
+    /// Hosts (`host` or `host:port`) that may be fetched from.
+    pub http_hosts: BTreeSet<String>,
+}
+
+/// Where granted host calls go: the cluster's Secrets and the network in the operator, a
+/// table in tests.
+pub trait HostServices: Send + Sync {
+    fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<String, secrets::SecretError>;
+    fn http_get(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<http::Response, http::HttpError>;
+}
+
+/// Host services that grant nothing: for policies whose Policy grants no capability.
+pub struct NoServices;
+
+impl HostServices for NoServices {
+    fn secret(&self, _: &str, name: &str, _: &str) -> Result<String, secrets::SecretError> {
+        Err(secrets::SecretError::Unavailable(format!("no secret source for {name}")))
+    }
+    fn http_get(
+        &self,
+        url: &str,
+        _: &[(String, String)],
+    ) -> Result<http::Response, http::HttpError> {
+        Err(http::HttpError::Failed(format!("no HTTP client for {url}")))
+    }
+}
+
+/// One call from the guest to the host, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostCall {
+    Log { level: String, message: String },
+    Secret { name: String, key: String, granted: bool },
+    Http { url: String, allowed: bool, status: Option<u16> },
+}
+
+/// The per-call state of a Store.
+pub struct HostState {
+    pub(crate) grants: Grants,
+    pub(crate) services: Arc<dyn HostServices>,
+    pub(crate) calls: Vec<HostCall>,
+    pub(crate) limiter: super::engine::Limiter,
+    pub(crate) policy: String,
+}
+
+impl types::Host for HostState {}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) {
+        let logged = self.calls.iter().filter(|c| matches!(c, HostCall::Log { .. })).count();
+        if logged >= MAX_LOG_LINES {
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE_BYTES {
+            let mut end = MAX_LOG_LINE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let level = format!("{level:?}").to_lowercase();
+        tracing::info!(policy = %self.policy, guest_level = %level, "policy: {message}");
+        self.calls.push(HostCall::Log { level, message });
+    }
+}
+
+impl secrets::Host for HostState {
+    fn get(&mut self, name: String, key: String) -> Result<String, secrets::SecretError> {
+        let granted = self.grants.secrets.contains(&name);
+        self.calls.push(HostCall::Secret { name: name.clone(), key: key.clone(), granted });
+        if !granted {
+            return Err(secrets::SecretError::NotGranted(format!(
+                "Secret {name} is not granted to policy {}: add it to spec.capabilities.secrets.names",
+                self.policy
+            )));
+        }
+        self.services.secret(&self.grants.namespace, &name, &key)
+    }
+}
+
+impl http::Host for HostState {
+    fn get(
+        &mut self,
+        url: String,
+        headers: Vec<(String, String)>,
+    ) -> Result<http::Response, http::HttpError> {
+        let allowed = host_of(&url).is_some_and(|(host, port)| {
+            self.grants.http_hosts.contains(&host)
+                || port.is_some_and(|p| self.grants.http_hosts.contains(&format!("{host}:{p}")))
+        });
+        if !allowed {
+            self.calls.push(HostCall::Http { url: url.clone(), allowed, status: None });
+            let host = host_of(&url).map(|(h, _)| h).unwrap_or_else(|| url.clone());
+            return Err(http::HttpError::NotAllowed(format!(
+                "{host} is not allowed for policy {}: add it to spec.capabilities.http.allowedHosts",
+                self.policy
+            )));
+        }
+        let result = self.services.http_get(&url, &headers);
+        let status = result.as_ref().ok().map(|r| r.status);
+        self.calls.push(HostCall::Http { url, allowed, status });
+        result
+    }
+}
+
+/// The host and explicit port of an http(s) URL.
+fn host_of(url: &str) -> Option<(String, Option<u16>)> {
+    let parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    Some((parsed.host_str()?.to_owned(), parsed.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_read_from_urls_only_for_http() {
+        assert_eq!(host_of("https://repo1.maven.org/x"), Some(("repo1.maven.org".into(), None)));
+        assert_eq!(host_of("http://127.0.0.1:8080/"), Some(("127.0.0.1".into(), Some(8080))));
+        assert_eq!(host_of("file:///etc/passwd"), None);
+        assert_eq!(host_of("not a url"), None);
+    }
+}

@@ -1,0 +1,392 @@
+//! The policy host against real guest components built from policies/ and tests/guests/ by
+//! scripts/build-policies (tests/run builds them first): the bundled backoff policy decides
+//! exactly as the built-in OnFailure does, and every way a guest can misbehave ends as a
+//! clear error within its limits, with the engine still serving the next call.
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::{Arc, mpsc},
+    time::Duration,
+};
+
+use jiff::Timestamp;
+use sluice::connector::observed::ObservedTask;
+use sluice::connector::restart::{self, BackoffSettings, Decision, RestartHistory};
+use sluice::connector::{ConnectorRunState, ObservedConnector};
+use sluice::crd::RestartPolicyType;
+use sluice::policy::host::NoServices;
+use sluice::policy::{
+    CallLimits, ConnectorStatus, EngineLimits, Grants, HostCall, HostServices, PolicyEngine,
+    PolicyError, RestartDecision, RestartInput, RunState, TaskStatus, World, cache::CompileCache,
+};
+
+fn module(name: &str) -> Vec<u8> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../target/policies/{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: build the policies first with scripts/build-policies (tests/run does)",
+            path.display()
+        )
+    })
+}
+
+fn engine() -> PolicyEngine {
+    PolicyEngine::new(EngineLimits::default(), None).expect("the engine starts")
+}
+
+fn input(settings: &[(&str, &str)]) -> RestartInput {
+    RestartInput {
+        connector: ConnectorStatus {
+            name: "orders-sink".into(),
+            namespace: "team-a".into(),
+            state: RunState::Failed,
+            worker_id: "w:8083".into(),
+            trace: None,
+            tasks: vec![],
+        },
+        history: sluice::policy::RestartHistory {
+            count: 0,
+            last_restart_ms: None,
+            healthy_since_ms: None,
+            max_retry: 10,
+        },
+        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        now_ms: 1_700_000_000_000,
+        extensions: vec![],
+    }
+}
+
+fn none() -> Arc<dyn HostServices> {
+    Arc::new(NoServices)
+}
+
+/// Asks the hostile guest to misbehave in `mode` under `limits`.
+fn hostile(engine: &PolicyEngine, mode: &str, limits: Option<CallLimits>) -> PolicyError {
+    let policy = engine.load("hostile", &module("guest-hostile"), limits).unwrap();
+    let err = engine
+        .decide(&policy, &input(&[("mode", mode)]), &Grants::default(), none())
+        .expect_err("the hostile guest must fail");
+    // The engine is not poisoned: the same policy answers the next call.
+    let (ok, _) = engine.decide(&policy, &input(&[]), &Grants::default(), none()).unwrap();
+    assert_eq!(ok, RestartDecision::RestartFailedTasks("ok".into()));
+    err
+}
+
+#[test]
+fn the_backoff_policy_is_a_restart_policy_of_abi_0_1() {
+    let policy = engine().load("backoff", &module("backoff"), None).unwrap();
+    assert_eq!(policy.signature.world, World::RestartPolicy);
+    assert_eq!(policy.signature.abi.to_string(), "0.1.0");
+    assert!(policy.signature.imports.is_empty(), "{:?}", policy.signature.imports);
+}
+
+/// A tiny deterministic generator, so a failing history can be replayed from its index.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+fn run_state(n: u64) -> (ConnectorRunState, RunState) {
+    match n {
+        0 => (ConnectorRunState::Running, RunState::Running),
+        1 => (ConnectorRunState::Failed, RunState::Failed),
+        2 => (ConnectorRunState::Paused, RunState::Paused),
+        _ => (ConnectorRunState::Unassigned, RunState::Unassigned),
+    }
+}
+
+#[test]
+fn the_backoff_policy_decides_exactly_as_the_built_in_on_failure() {
+    let engine = engine();
+    let policy = engine.load("backoff", &module("backoff"), None).unwrap();
+    let mut rng = Lcg(42);
+    let mut waits = 0;
+    for case in 0..2_000 {
+        let base_s = 1 + rng.next(30);
+        let cap_s = base_s + rng.next(900);
+        let settings = BackoffSettings {
+            base: Duration::from_secs(base_s),
+            cap: Duration::from_secs(cap_s),
+            healthy_reset: Duration::from_secs(600),
+        };
+        let name = format!("connector-{}", rng.next(50));
+        let (c_state, g_state) = run_state(rng.next(4));
+        let tasks: Vec<(ConnectorRunState, RunState)> =
+            (0..rng.next(4)).map(|_| run_state(rng.next(4))).collect();
+        let count = rng.next(14) as u32;
+        let max_retry = 1 + rng.next(12) as u32;
+        let last_ms = 1_700_000_000_000 + rng.next(1_000_000);
+        let last_restart = (count > 0 || rng.next(2) == 0).then_some(last_ms);
+        let now_ms = last_ms + rng.next(cap_s * 1300);
+
+        let observed = ObservedConnector {
+            config: BTreeMap::new(),
+            state: Some(c_state),
+            raw_state: None,
+            worker_id: None,
+            trace: None,
+            tasks: tasks
+                .iter()
+                .enumerate()
+                .map(|(i, (s, _))| ObservedTask {
+                    id: i as i32,
+                    state: *s,
+                    raw_state: String::new(),
+                    worker_id: None,
+                    trace: None,
+                })
+                .collect(),
+        };
+        let ts = |ms: u64| Timestamp::from_millisecond(ms as i64).unwrap();
+        let history =
+            RestartHistory { count, last_restart: last_restart.map(ts), healthy_since: None };
+        let built_in = restart::decide(
+            RestartPolicyType::OnFailure,
+            max_retry,
+            &observed,
+            &history,
+            ts(now_ms),
+            &settings,
+            &name,
+        );
+
+        let mut wasm_input = input(&[]);
+        wasm_input.connector.name = name.clone();
+        wasm_input.connector.state = g_state;
+        wasm_input.connector.tasks = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| TaskStatus {
+                id: i as u32,
+                state: *s,
+                worker_id: String::new(),
+                trace: None,
+            })
+            .collect();
+        wasm_input.history.count = count;
+        wasm_input.history.max_retry = max_retry;
+        wasm_input.history.last_restart_ms = last_restart;
+        wasm_input.now_ms = now_ms;
+        wasm_input.settings = vec![
+            ("baseSeconds".into(), base_s.to_string()),
+            ("maxSeconds".into(), cap_s.to_string()),
+        ];
+        let (wasm, _) = engine.decide(&policy, &wasm_input, &Grants::default(), none()).unwrap();
+
+        let same = match (&built_in, &wasm) {
+            (Decision::Nothing { reason: a }, RestartDecision::Nothing(b)) => a == b,
+            (Decision::RestartFailed { reason: a }, RestartDecision::RestartFailedTasks(b)) => {
+                a == b
+            }
+            (Decision::GiveUp { reason: a }, RestartDecision::GiveUp(b)) => a == b,
+            (Decision::Wait { until, .. }, RestartDecision::WaitUntil(w)) => {
+                waits += 1;
+                // The built-in keeps nanoseconds; the ABI whole milliseconds, rounded up.
+                let ns = until.as_nanosecond();
+                (ns + 999_999).div_euclid(1_000_000) == i128::from(w.until_ms)
+            }
+            _ => false,
+        };
+        assert!(same, "case {case}: built-in {built_in:?}, policy {wasm:?}");
+    }
+    assert!(waits > 100, "the generated histories must exercise waiting: {waits}");
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel() {
+    let e = hostile(&engine(), "loop", None);
+    assert!(matches!(e, PolicyError::OutOfFuel { fuel: 50_000_000 }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "the policy used all of its fuel (50000000 units): it loops or does too much work per call"
+    );
+}
+
+#[test]
+fn an_endless_loop_with_ample_fuel_hits_the_timeout() {
+    let limits =
+        CallLimits { memory_bytes: 16 << 20, fuel: u64::MAX, timeout: Duration::from_millis(50) };
+    let e = hostile(&engine(), "loop", Some(limits));
+    assert!(matches!(e, PolicyError::Timeout(_)), "{e}");
+    assert_eq!(e.to_string(), "the policy did not return within 50ms");
+}
+
+#[test]
+fn a_memory_bomb_stops_at_the_memory_limit() {
+    let limits =
+        CallLimits { memory_bytes: 8 << 20, fuel: 1_000_000_000, timeout: Duration::from_secs(5) };
+    let e = hostile(&engine(), "memory", Some(limits));
+    match &e {
+        PolicyError::MemoryLimit { requested, limit } => {
+            assert_eq!(*limit, 8 << 20);
+            assert!(*requested > *limit);
+        }
+        other => panic!("expected a memory limit error, got {other}"),
+    }
+    assert!(e.to_string().ends_with("its limit is 8388608 bytes"), "{e}");
+}
+
+#[test]
+fn a_trap_is_a_policy_error() {
+    let e = hostile(&engine(), "trap", None);
+    assert!(matches!(e, PolicyError::Trap { .. }), "{e}");
+    assert!(e.to_string().starts_with("the policy trapped: "), "{e}");
+}
+
+#[test]
+fn a_huge_output_is_refused() {
+    let e = hostile(&engine(), "huge-output", None);
+    assert_eq!(
+        e,
+        PolicyError::BadOutput { detail: "the reason is 1048576 bytes; the limit is 4096".into() }
+    );
+}
+
+#[test]
+fn a_secret_that_is_not_granted_is_refused_and_says_what_to_add() {
+    let engine = engine();
+    let policy = engine.load("hostile", &module("guest-hostile"), None).unwrap();
+    let (decision, report) =
+        engine.decide(&policy, &input(&[("mode", "secret")]), &Grants::default(), none()).unwrap();
+    let RestartDecision::Nothing(reason) = decision else { panic!("{decision:?}") };
+    assert!(reason.starts_with("SecretError::NotGranted"), "{reason}");
+    assert!(
+        reason.contains(
+            "Secret db is not granted to policy hostile: add it to spec.capabilities.secrets.names"
+        ),
+        "{reason}"
+    );
+    assert_eq!(
+        report.host_calls,
+        [HostCall::Secret { name: "db".into(), key: "password".into(), granted: false }]
+    );
+}
+
+#[test]
+fn an_http_call_to_a_host_not_allowed_is_refused_and_says_what_to_add() {
+    let engine = engine();
+    let policy = engine.load("hostile", &module("guest-hostile"), None).unwrap();
+    let grants = Grants { http_hosts: ["repo1.maven.org".to_owned()].into(), ..Grants::default() };
+    let (decision, report) =
+        engine.decide(&policy, &input(&[("mode", "http")]), &grants, none()).unwrap();
+    let RestartDecision::Nothing(reason) = decision else { panic!("{decision:?}") };
+    assert!(reason.contains("metadata.google.internal is not allowed for policy hostile: add it to spec.capabilities.http.allowedHosts"), "{reason}");
+    assert!(matches!(&report.host_calls[..], [HostCall::Http { allowed: false, .. }]));
+}
+
+#[test]
+fn a_log_flood_is_cut_off() {
+    let engine = engine();
+    let policy = engine
+        .load(
+            "hostile",
+            &module("guest-hostile"),
+            Some(CallLimits {
+                memory_bytes: 16 << 20,
+                fuel: 1_000_000_000,
+                timeout: Duration::from_secs(5),
+            }),
+        )
+        .unwrap();
+    let (_, report) = engine
+        .decide(&policy, &input(&[("mode", "log-flood")]), &Grants::default(), none())
+        .unwrap();
+    assert_eq!(report.host_calls.len(), 100, "at most 100 lines are kept per call");
+    for call in &report.host_calls {
+        let HostCall::Log { message, .. } = call else { panic!("{call:?}") };
+        assert!(message.len() <= 1024 + '…'.len_utf8(), "{}", message.len());
+    }
+}
+
+#[test]
+fn a_module_for_another_abi_version_is_refused_at_load() {
+    let e = engine().load("next", &module("guest-abi-next"), None).err().expect("refused");
+    assert_eq!(
+        e.to_string(),
+        "the module targets ABI sluice:policy@0.2.0, this operator runs 0.1.x: rebuild it with a sluice-plugin-sdk 0.1 release"
+    );
+}
+
+#[test]
+fn a_policy_of_another_world_is_refused_at_the_call() {
+    let engine = engine();
+    let policy = engine.load("backoff", &module("backoff"), None).unwrap();
+    let input = sluice::policy::TransformInput {
+        connector_name: "c".into(),
+        namespace: "ns".into(),
+        config: vec![],
+        settings: vec![],
+        extensions: vec![],
+    };
+    let e = engine.transform(&policy, &input, &Grants::default(), none()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the module is a restart-policy policy, but is used as a config-transform policy"
+    );
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused() {
+    let e = engine().load("junk", b"\0asm not really", None).err().expect("refused");
+    assert!(matches!(e, PolicyError::Invalid { .. }), "{e}");
+}
+
+#[test]
+fn a_hostile_call_does_not_hold_up_other_calls() {
+    let engine = engine();
+    let slow = engine
+        .load(
+            "hostile",
+            &module("guest-hostile"),
+            Some(CallLimits {
+                memory_bytes: 16 << 20,
+                fuel: u64::MAX,
+                timeout: Duration::from_secs(2),
+            }),
+        )
+        .unwrap();
+    let quick = engine.load("backoff", &module("backoff"), None).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let looping = {
+        let engine = engine.clone();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let r = engine.decide(&slow, &input(&[("mode", "loop")]), &Grants::default(), none());
+            tx.send("loop").unwrap();
+            r
+        })
+    };
+    for _ in 0..100 {
+        engine.decide(&quick, &input(&[]), &Grants::default(), none()).unwrap();
+    }
+    tx.send("others").unwrap();
+    assert_eq!(rx.recv().unwrap(), "others", "100 calls finished while the loop still ran");
+    let stopped = looping.join().unwrap();
+    assert!(
+        matches!(stopped, Err(PolicyError::Timeout(_) | PolicyError::OutOfFuel { .. })),
+        "{stopped:?}"
+    );
+}
+
+#[test]
+fn a_compiled_policy_is_loaded_from_the_disk_cache_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = module("backoff");
+    let first = PolicyEngine::new(EngineLimits::default(), Some(CompileCache::new(dir.path())))
+        .unwrap()
+        .load("backoff", &bytes, None)
+        .unwrap();
+    assert!(!first.from_cache);
+    let second =
+        PolicyEngine::new(EngineLimits::default(), Some(CompileCache::new(dir.path()))).unwrap();
+    let loaded = second.load("backoff", &bytes, None).unwrap();
+    assert!(loaded.from_cache);
+    let (decision, _) = second.decide(&loaded, &input(&[]), &Grants::default(), none()).unwrap();
+    assert!(matches!(decision, RestartDecision::RestartFailedTasks(_)), "{decision:?}");
+}
