@@ -28,3 +28,25 @@ pub fn http_get(url: &str, headers: &[(String, String)]) -> Result<Response, Htt
     #[cfg(not(target_arch = "wasm32"))]
     crate::testing::with_host(|h| h.http_get(url, headers))
 }
+
+impl SecretError {
+    /// The host's explanation, for an error message of the policy's own.
+    pub fn message(&self) -> &str {
+        match self {
+            SecretError::NotGranted(m) | SecretError::NotFound(m) | SecretError::Unavailable(m) => {
+                m
+            }
+        }
+    }
+}
+
+impl HttpError {
+    /// The host's explanation, for an error message of the policy's own.
+    pub fn message(&self) -> String {
+        match self {
+            HttpError::NotAllowed(m) | HttpError::Failed(m) => m.clone(),
+            HttpError::Timeout => "timed out".into(),
+            HttpError::TooLarge(limit) => format!("the response passed the limit of {limit} bytes"),
+        }
+    }
+}

@@ -6,6 +6,8 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use super::bindings::{http, log, secrets, types};
 use super::limits::{MAX_LOG_LINE_BYTES, MAX_LOG_LINES};
+pub use http::{HttpError, Response};
+pub use secrets::SecretError;
 
 /// What a Policy's `capabilities` grant, for one call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,11 +28,11 @@ impl Guest for Hostile {
             "huge-output" => RestartDecision::Nothing("x".repeat(1 << 20)),
             "secret" => match host::secret("db", "password") {
                 Ok(_) => RestartDecision::Nothing("read the secret".into()),
-                Err(e) => RestartDecision::Nothing(format!("{e:?}")),
+                Err(e) => RestartDecision::Nothing(e.message().to_string()),
             },
             "http" => match host::http_get("http://metadata.google.internal/", &[]) {
                 Ok(r) => RestartDecision::Nothing(format!("status {}", r.status)),
-                Err(e) => RestartDecision::Nothing(format!("{e:?}")),
+                Err(e) => RestartDecision::Nothing(e.message().to_string()),
             },
             "log-flood" => {
                 for i in 0..10_000 {
