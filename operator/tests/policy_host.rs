@@ -271,7 +271,8 @@ fn a_secret_that_is_not_granted_is_refused_and_says_what_to_add() {
 fn an_http_call_to_a_host_not_allowed_is_refused_and_says_what_to_add() {
     let engine = engine();
     let policy = engine.load("hostile", &module("guest-hostile"), None).unwrap();
-    let grants = Grants { http_hosts: ["repo1.maven.org".to_owned()].into(), ..Grants::default() };
+    let grants =
+        Grants { http_hosts: ["https://repo1.maven.org".to_owned()].into(), ..Grants::default() };
     let (decision, report) =
         engine.decide(&policy, &input(&[("mode", "http")]), &grants, none()).unwrap();
     let RestartDecision::Nothing(reason) = decision else { panic!("{decision:?}") };
@@ -499,7 +500,8 @@ fn the_maven_resolver_turns_coordinates_into_a_url_and_the_published_sha512() {
     let sum = "0f".repeat(64);
     let mut tables = Tables::default();
     tables.http.insert(format!("{url}.sha512"), (200, sum.clone().into_bytes()));
-    let grants = Grants { http_hosts: ["repo1.maven.org".to_owned()].into(), ..Grants::default() };
+    let grants =
+        Grants { http_hosts: ["https://repo1.maven.org".to_owned()].into(), ..Grants::default() };
     let reference = sluice::policy::PluginReference {
         name: "jdbc".into(),
         plugin_settings: vec![

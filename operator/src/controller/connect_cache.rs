@@ -57,14 +57,17 @@ impl ConnectCache {
         self.clusters.lock().expect("cluster map lock").entry(key.to_owned()).or_default().clone()
     }
 
-    /// The cluster's connectors, listed at most `resync` ago. Concurrent callers of a stale
-    /// cluster wait for one listing rather than each making their own.
+    /// The cluster's connectors, listed at most `max_age` (at most the resync) ago.
+    /// Concurrent callers of a stale cluster wait for one listing rather than each making
+    /// their own, so a cluster is listed at most once per `max_age` however many connectors
+    /// ask.
     pub async fn listing(
         self: &Arc<Self>,
         key: &str,
         client: &ConnectClient,
         connector: &str,
         resource: ObjectRef<Connector>,
+        max_age: Duration,
     ) -> Result<Listing, ListingError> {
         let cluster = self.cluster(key);
         let mut c = cluster.lock().await;
@@ -75,7 +78,7 @@ impl ConnectCache {
             tokio::spawn(poll_loop(Arc::downgrade(self), key.to_owned(), cluster.clone()));
         }
         let fresh = match &c.last {
-            Some((at, Ok(_))) => at.elapsed() < self.resync,
+            Some((at, Ok(_))) => at.elapsed() < max_age.min(self.resync),
             Some((at, Err(_))) => at.elapsed() < ERROR_TTL.min(self.resync),
             None => false,
         };

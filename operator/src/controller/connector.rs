@@ -112,9 +112,23 @@ async fn apply(
     };
     let redactor = Redactor::new(&desired.config, target.secret_values.iter().cloned());
 
+    // While a connector settles (just created, restarted, resumed), its tasks change within
+    // seconds: look at a listing at most SETTLE_INTERVAL old rather than waiting for the
+    // resync to show RUNNING. A settled connector reads the resync's listing.
+    let settling = connector.status.as_ref().is_none_or(|s| {
+        crate::conditions::find(&s.conditions, status::PROGRESSING)
+            .is_none_or(|c| c.status != "False")
+    });
+    let max_age = if settling { SETTLE_INTERVAL } else { ctx.settings.resync };
     let listing = match ctx
         .cache
-        .listing(&target.key, &target.client, &desired.name, ObjectRef::from_obj(connector))
+        .listing(
+            &target.key,
+            &target.client,
+            &desired.name,
+            ObjectRef::from_obj(connector),
+            max_age,
+        )
         .await
     {
         Ok(l) => l,

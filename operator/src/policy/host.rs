@@ -16,7 +16,8 @@ pub struct Grants {
     pub namespace: String,
     /// Secret names that may be read.
     pub secrets: BTreeSet<String>,
-    /// Hosts (`host` or `host:port`) that may be fetched from.
+    /// Where HTTP GETs may go: `https://host[:port]` as in the Policy's `allowedHosts`
+    /// (also accepted: `host`, `host:port`, any scheme).
     pub http_hosts: BTreeSet<String>,
 }
 
@@ -112,13 +113,13 @@ impl http::Host for HostState {
         url: String,
         headers: Vec<(String, String)>,
     ) -> Result<http::Response, http::HttpError> {
-        let allowed = host_of(&url).is_some_and(|(host, port)| {
-            self.grants.http_hosts.contains(&host)
-                || port.is_some_and(|p| self.grants.http_hosts.contains(&format!("{host}:{p}")))
-        });
+        let allowed = origins(&url).iter().any(|o| self.grants.http_hosts.contains(o));
         if !allowed {
             self.calls.push(HostCall::Http { url: url.clone(), allowed, status: None });
-            let host = host_of(&url).map(|(h, _)| h).unwrap_or_else(|| url.clone());
+            let host = url::Url::parse(&url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| url.clone());
             return Err(http::HttpError::NotAllowed(format!(
                 "{host} is not allowed for policy {}: add it to spec.capabilities.http.allowedHosts",
                 self.policy
@@ -131,13 +132,21 @@ impl http::Host for HostState {
     }
 }
 
-/// The host and explicit port of an http(s) URL.
-fn host_of(url: &str) -> Option<(String, Option<u16>)> {
-    let parsed = url::Url::parse(url).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return None;
+/// The ways an allow-list entry may name the origin of an http(s) URL: `scheme://host`,
+/// `scheme://host:port`, `host`, `host:port` (the port spelled out or the scheme's default).
+/// Anything but http(s) has none, so it is never allowed.
+fn origins(url: &str) -> Vec<String> {
+    let Ok(parsed) = url::Url::parse(url) else { return Vec::new() };
+    let (scheme, Some(host)) = (parsed.scheme(), parsed.host_str()) else { return Vec::new() };
+    if !matches!(scheme, "http" | "https") {
+        return Vec::new();
     }
-    Some((parsed.host_str()?.to_owned(), parsed.port()))
+    let port = parsed.port_or_known_default().unwrap_or_default();
+    let mut names = vec![format!("{scheme}://{host}:{port}"), format!("{host}:{port}")];
+    if parsed.port().is_none() {
+        names.extend([format!("{scheme}://{host}"), host.to_owned()]);
+    }
+    names
 }
 
 #[cfg(test)]
@@ -145,10 +154,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosts_are_read_from_urls_only_for_http() {
-        assert_eq!(host_of("https://repo1.maven.org/x"), Some(("repo1.maven.org".into(), None)));
-        assert_eq!(host_of("http://127.0.0.1:8080/"), Some(("127.0.0.1".into(), Some(8080))));
-        assert_eq!(host_of("file:///etc/passwd"), None);
-        assert_eq!(host_of("not a url"), None);
+    fn allow_list_entries_match_the_origin_in_any_usual_spelling() {
+        let o = origins("https://repo1.maven.org/maven2/x.zip");
+        for entry in ["https://repo1.maven.org", "https://repo1.maven.org:443", "repo1.maven.org"] {
+            assert!(o.contains(&entry.to_owned()), "{entry} in {o:?}");
+        }
+        assert!(!o.contains(&"http://repo1.maven.org".to_owned()), "the scheme counts");
+        let o = origins("http://127.0.0.1:8080/");
+        assert!(o.contains(&"http://127.0.0.1:8080".to_owned()));
+        assert!(
+            !o.contains(&"127.0.0.1".to_owned()),
+            "an explicit port must be allowed explicitly"
+        );
+        assert!(origins("file:///etc/passwd").is_empty());
+        assert!(origins("not a url").is_empty());
     }
 }
