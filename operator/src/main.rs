@@ -18,6 +18,34 @@ enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crdgen,
+    /// Tools for policy authors.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print a module's world, ABI version and host imports.
+    Inspect {
+        /// The policy component (.wasm).
+        module: std::path::PathBuf,
+    },
+    /// Run a module once on an input and print its answer, the fuel and time it used, and
+    /// every host call it made.
+    Test {
+        #[arg(long)]
+        module: std::path::PathBuf,
+        /// The world's input as JSON (restart-input, transform-input or plugin-reference).
+        #[arg(long)]
+        input: std::path::PathBuf,
+        /// The Policy's settings, a JSON object of strings (replaces the input's settings).
+        #[arg(long)]
+        settings: Option<std::path::PathBuf>,
+        /// Secrets and HTTP answers the host serves: {"secrets": {name: {key: value}},
+        /// "http": {url: {"status": 200, "body": "..."}}}; listed means granted.
+        #[arg(long)]
+        fixtures: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -62,6 +90,18 @@ impl RunArgs {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crdgen => print!("{}", sluice::crd::render_yaml()?),
+        Command::Policy(PolicyCommand::Inspect { module }) => {
+            println!("{}", serde_json::to_string_pretty(&sluice::policy::tool::inspect(&module)?)?)
+        }
+        Command::Policy(PolicyCommand::Test { module, input, settings, fixtures }) => {
+            let out = sluice::policy::tool::test(
+                &module,
+                &input,
+                settings.as_deref(),
+                fixtures.as_deref(),
+            )?;
+            println!("{}", serde_json::to_string_pretty(&out)?)
+        }
         Command::Run(args) => {
             telemetry::init(args.log_format);
             sluice::tls::install_crypto_provider();

@@ -7,7 +7,8 @@ pub mod restart {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "restart-policy",
-        additional_derives: [PartialEq, Eq],
+        // serde: `sluice policy test` reads inputs and prints answers as JSON.
+        additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
     });
 }
 

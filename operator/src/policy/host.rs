@@ -54,7 +54,8 @@ impl HostServices for NoServices {
 }
 
 /// One call from the guest to the host, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "call", rename_all = "camelCase")]
 pub enum HostCall {
     Log { level: String, message: String },
     Secret { name: String, key: String, granted: bool },

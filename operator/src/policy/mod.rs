@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod host;
 pub mod limits;
+pub mod tool;
 
 pub use abi::{AbiVersion, World};
 pub use bindings::types::{
