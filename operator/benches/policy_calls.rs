@@ -256,7 +256,6 @@ fn main() {
                 b'd',
                 b'0' + (i / 10) as u8,
                 b'0' + (i % 10) as u8,
-                0,
             ]);
             engine.load(&format!("p{i}"), &unique, None)
         })

@@ -66,6 +66,9 @@ struct RunArgs {
     /// Seconds a connector must stay healthy before its restart count resets.
     #[arg(long, env = "SLUICE_HEALTHY_RESET_SECONDS", default_value_t = 600)]
     healthy_reset_seconds: u64,
+    /// A directory to cache compiled policies in, so a restart does not compile them again.
+    #[arg(long, env = "SLUICE_POLICY_CACHE_DIR")]
+    policy_cache_dir: Option<std::path::PathBuf>,
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
     log_format: telemetry::LogFormat,
@@ -82,6 +85,7 @@ impl RunArgs {
                 cap: Duration::from_secs(self.restart_backoff_max_seconds.max(base)),
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
+            policy_cache: self.policy_cache_dir.clone(),
         }
     }
 }
@@ -108,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
             let client = kube::Client::try_default()
                 .await
                 .context("no Kubernetes cluster: set KUBECONFIG or run in a pod")?;
-            let ctx = controller::Context::new(client, args.settings());
+            let ctx = controller::Context::new(client, args.settings())?;
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice operator starting");
             controller::run(ctx).await;
         }

@@ -550,3 +550,94 @@ fn a_connector_sluice_did_not_create_is_never_touched_unless_adopted() {
         }
     });
 }
+
+fn policy_sink_spec(name: &str, file: &str, policy: &str, url: &str) -> String {
+    format!(
+        "  name: {name}\n  class: {SINK}\n  taskMax: 1\n  configs:\n    file: {file}\n    topics: {name}\n  restartPolicy:\n    type: Policy\n    maxRetry: 2\n    policyRef:\n      name: {policy}\n  connectRest:\n    endpoint: {url}\n"
+    )
+}
+
+#[test]
+fn a_restart_policy_module_drives_recovery_and_a_broken_one_fails_closed() {
+    let case = Case::new("wasmrestart", "connect", &[]);
+    let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
+    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    let ns = case.ns.as_str();
+    case.env.kubectl_ok(&[
+        "create",
+        "configmap",
+        "backoff",
+        "-n",
+        ns,
+        &format!("--from-file=policy.wasm={}", wasm.display()),
+    ]);
+    case.env.kubectl_ok(&[
+        "create",
+        "configmap",
+        "junk",
+        "-n",
+        ns,
+        "--from-literal=policy.wasm=this is not webassembly",
+    ]);
+    for (policy, cm) in [("backoff", "backoff"), ("broken", "junk")] {
+        case.env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    configMapRef:\n      name: {cm}\n  settings:\n    baseSeconds: 1\n    maxSeconds: 2\n"
+        ));
+    }
+    let policy_status = |name: &str, ready: &'static str| {
+        wait_for(&format!("Policy {name} Ready={ready}"), WAIT, || {
+            let s = case.env.get_json(&["get", "policy", name, "-n", ns])["status"].clone();
+            if Case::condition(&s, "Ready")["status"] == ready { Ok(s) } else { Err(s.to_string()) }
+        })
+    };
+    let ready = policy_status("backoff", "True");
+    assert_eq!(ready["abiVersion"], "0.1.0");
+    assert_eq!(ready["worlds"], serde_json::json!(["restart-policy"]));
+    assert_eq!(ready["digest"].as_str().unwrap().len(), 64);
+    let broken = policy_status("broken", "False");
+    let error = broken["lastError"].as_str().unwrap();
+    assert!(error.starts_with("the module is not a valid WebAssembly component"), "{error}");
+    let events = case.env.events_of(ns, "broken");
+    assert!(events.iter().any(|e| e.starts_with("PolicyInvalid:")), "{events:?}");
+
+    // The module decides: restart with its backoff, give up after maxRetry.
+    let name = case.name("sink");
+    let file = case.env.work_dir.join(format!("{ns}-never/out.txt"));
+    case.apply_connector(
+        "sink",
+        &policy_sink_spec(&name, file.to_str().unwrap(), "backoff", &case.url),
+    );
+    let status = case.wait_status("sink", "RetriesExhausted", |s| {
+        Case::condition(s, "Degraded")["reason"] == "RetriesExhausted"
+    });
+    assert_eq!(status["restartCount"], 2, "{status}");
+    let reason = status["lastDecision"]["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("(restart policy {ns}/backoff)")), "{reason}");
+    assert!(reason.contains("gave up after 2 restarts (maxRetry 2)"), "{reason}");
+
+    // A module that cannot load never reaches the connector: it stays FAILED, untouched.
+    let other = case.name("other");
+    let file = case.env.work_dir.join(format!("{ns}-never-either/out.txt"));
+    case.apply_connector(
+        "other",
+        &policy_sink_spec(&other, file.to_str().unwrap(), "broken", &case.url),
+    );
+    let status = case.wait_status("other", "the decision not to restart", |s| {
+        s["lastDecision"]["reason"].as_str().is_some_and(|r| r.contains("failurePolicy Fail"))
+    });
+    let reason = status["lastDecision"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "restart policy {ns}/broken failed: the module is not a valid WebAssembly component"
+        )),
+        "{reason}"
+    );
+    let warning = case.wait_event("other", "RestartPolicyFailed");
+    assert!(warning.contains("not restarting"), "{warning}");
+    let restarts = case
+        .writes_from_operator()
+        .into_iter()
+        .filter(|(_, p)| p.contains(&format!("/connectors/{other}/restart")))
+        .count();
+    assert_eq!(restarts, 0, "a connector whose policy failed was restarted");
+}

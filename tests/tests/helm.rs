@@ -109,23 +109,31 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
     let deployment = env.get_json(&["get", "deployment", &release, "-n", &ns]);
     assert_eq!(deployment["spec"]["template"]["spec"]["serviceAccountName"], release.as_str());
     let sa = format!("system:serviceaccount:{ns}:{release}");
-    for allowed in [
-        ["watch", "connectors.sluice.dev", "--all-namespaces"],
-        ["patch", "connectors.sluice.dev/status", "--all-namespaces"],
-        ["get", "connects.sluice.dev", "--all-namespaces"],
-        ["get", "secrets", "--all-namespaces"],
-        ["create", "events.events.k8s.io", "--all-namespaces"],
-    ] {
-        assert!(can(&env, &sa, &allowed), "the operator needs {allowed:?}");
+    let allowed: &[&[&str]] = &[
+        &["watch", "connectors.sluice.dev", "--all-namespaces"],
+        &["patch", "connectors.sluice.dev", "--subresource=status", "--all-namespaces"],
+        &["get", "connects.sluice.dev", "--all-namespaces"],
+        &["get", "secrets", "--all-namespaces"],
+        &["create", "events.events.k8s.io", "--all-namespaces"],
+        &["watch", "policies.sluice.dev", "--all-namespaces"],
+        &["patch", "policies.sluice.dev", "--subresource=status", "--all-namespaces"],
+        &["get", "configmaps", "--all-namespaces"],
+    ];
+    for args in allowed {
+        assert!(can(&env, &sa, args), "the operator needs {args:?}");
     }
-    for denied in [
-        ["list", "secrets", "--all-namespaces"],
-        ["delete", "connectors.sluice.dev", "--all-namespaces"],
-        ["create", "connectors.sluice.dev", "--all-namespaces"],
-        ["create", "pods", "--all-namespaces"],
-        ["update", "customresourcedefinitions", "--all-namespaces"],
-    ] {
-        assert!(!can(&env, &sa, &denied), "the operator must not be able to {denied:?}");
+    let denied: &[&[&str]] = &[
+        &["list", "secrets", "--all-namespaces"],
+        &["list", "configmaps", "--all-namespaces"],
+        &["update", "policies.sluice.dev", "--all-namespaces"],
+        &["patch", "connects.sluice.dev", "--subresource=status", "--all-namespaces"],
+        &["delete", "connectors.sluice.dev", "--all-namespaces"],
+        &["create", "connectors.sluice.dev", "--all-namespaces"],
+        &["create", "pods", "--all-namespaces"],
+        &["update", "customresourcedefinitions", "--all-namespaces"],
+    ];
+    for args in denied {
+        assert!(!can(&env, &sa, args), "the operator must not be able to {args:?}");
     }
 
     env.helm_ok(&["uninstall", &release, "--namespace", &ns, "--wait"]);

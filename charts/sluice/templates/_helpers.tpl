@@ -57,6 +57,17 @@ Secrets, and nothing touches workloads until the Connect controller renders them
 - apiGroups: ["sluice.dev"]
   resources: ["connects"]
   verbs: ["get"]
+# Policies: watched, their modules loaded, their status written by server-side apply.
+- apiGroups: ["sluice.dev"]
+  resources: ["policies"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["sluice.dev"]
+  resources: ["policies/status"]
+  verbs: ["get", "patch"]
+# A Policy's module from spec.module.configMapRef: read one by one, never listed.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
 # Credentials and certificates named by connectRest.authentication and tls: read one by one.
 - apiGroups: [""]
   resources: ["secrets"]

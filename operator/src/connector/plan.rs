@@ -152,10 +152,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         out.actions.extend(state_action(out.target, state));
     }
 
-    let healthy = restart::failure(observed).is_none()
-        && observed.state == Some(ConnectorRunState::Running)
-        && observed.tasks.iter().all(|t| t.state == ConnectorRunState::Running);
-    out.history = restart::settle_history(input.history, healthy, input.now, &input.backoff);
+    out.history = restart::observe_history(observed, input.history, input.now, &input.backoff);
     // A config update restarts the connector anyway, and a paused or stopped connector is
     // left as asked; only a connector meant to run is restarted by policy.
     if out.target == ConnectorTargetState::Running && !config_changed && !restart_requested {

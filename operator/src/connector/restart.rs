@@ -100,6 +100,19 @@ pub fn failure(observed: &ObservedConnector) -> Option<String> {
     }
 }
 
+/// The history after observing `observed`: healthy means running with every task running.
+pub fn observe_history(
+    observed: &ObservedConnector,
+    history: RestartHistory,
+    now: Timestamp,
+    settings: &BackoffSettings,
+) -> RestartHistory {
+    let healthy = failure(observed).is_none()
+        && observed.state == Some(ConnectorRunState::Running)
+        && observed.tasks.iter().all(|t| t.state == ConnectorRunState::Running);
+    settle_history(history, healthy, now, settings)
+}
+
 /// The history after this observation: the count resets once the connector has stayed
 /// healthy for `healthy_reset`.
 pub fn settle_history(

@@ -21,12 +21,12 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::{info, warn};
 
 use super::connect_access::{self, AccessError, Target};
-use super::{Context, FIELD_MANAGER, events};
+use super::{Context, FIELD_MANAGER, events, restart_policy};
 use crate::connect_rest::RestError;
 use crate::connector::{
     Action, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
     redact::Redactor,
-    restart::{DEFAULT_MAX_RETRY, Decision},
+    restart::{self, DEFAULT_MAX_RETRY, Decision},
     status::{self, Outcome, describe_action, next_status},
 };
 use crate::crd::{ConfigFieldError, Connector, ConnectorStatus, RestartPolicyType};
@@ -52,10 +52,9 @@ pub enum Error {
     DeleteFailed(String),
 }
 
-pub async fn run(ctx: Context) {
+pub async fn run(ctx: Arc<Context>) {
     let api: Api<Connector> = ctx.watched();
     let triggers = ctx.take_connector_triggers();
-    let ctx = Arc::new(ctx);
     Controller::new(api, watcher::Config::default().any_semantic())
         .reconcile_on(UnboundedReceiverStream::new(triggers))
         .shutdown_on_signal()
@@ -139,6 +138,41 @@ async fn apply(
     let previous_name = previous_status.and_then(|s| s.previous_connector_name.as_deref());
     let one_offs = annotations::one_offs(connector.annotations());
     let policy = connector.spec.restart_policy.as_ref();
+    let max_retry = policy
+        .and_then(|p| p.max_retry)
+        .map_or(DEFAULT_MAX_RETRY, |m| u32::try_from(m).unwrap_or(0));
+    let history = status::history(previous_status);
+    let mut policy_decision = None;
+    if let (Some(p), Some(obs)) = (policy, observed.as_ref())
+        && p.kind == RestartPolicyType::Policy
+        && restart::failure(obs).is_some()
+    {
+        let policy_name = p.policy_ref.as_ref().map_or("", |r| r.name.as_str());
+        let settled = restart::observe_history(obs, history, run.now, &ctx.settings.backoff);
+        let namespace = connector.namespace().unwrap_or_default();
+        let subject = restart_policy::Subject {
+            namespace: &namespace,
+            policy_name,
+            connector_name: &desired.name,
+            observed: obs,
+            history: &settled,
+            max_retry,
+            now: run.now,
+        };
+        let (asked, warning) = restart_policy::ask(ctx, &subject).await;
+        if let Some(warning) = warning {
+            run.event(
+                EventType::Warning,
+                "RestartPolicyFailed",
+                "Decide",
+                &redactor.redact(&warning),
+            )
+            .await;
+        }
+        if let restart_policy::Asked::Decision(d) = asked {
+            policy_decision = Some(d);
+        }
+    }
     let input = PlanInput {
         desired: &desired,
         observed: observed.as_ref(),
@@ -148,11 +182,9 @@ async fn apply(
         one_offs: &one_offs,
         held: status::held(previous_status, connector.metadata.generation),
         restart_policy: policy.map_or(RestartPolicyType::OnFailure, |p| p.kind),
-        max_retry: policy
-            .and_then(|p| p.max_retry)
-            .map_or(DEFAULT_MAX_RETRY, |m| u32::try_from(m).unwrap_or(0)),
-        history: status::history(previous_status),
-        policy_decision: None,
+        max_retry,
+        history,
+        policy_decision,
         backoff: ctx.settings.backoff,
         now: run.now,
     };

@@ -5,6 +5,8 @@ pub mod connect_access;
 pub mod connect_cache;
 pub mod connector;
 pub mod events;
+pub mod policy;
+pub mod restart_policy;
 
 use std::{sync::Arc, sync::Mutex, time::Duration};
 
@@ -29,6 +31,8 @@ pub struct Settings {
     pub namespace: Option<String>,
     /// The built-in `OnFailure` restart policy's backoff.
     pub backoff: BackoffSettings,
+    /// Where compiled policies are cached across restarts; `None` compiles every time.
+    pub policy_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             resync: Duration::from_secs(30),
             namespace: None,
             backoff: BackoffSettings::default(),
+            policy_cache: None,
         }
     }
 }
@@ -48,22 +53,32 @@ pub struct Context {
     pub settings: Settings,
     pub cache: Arc<connect_cache::ConnectCache>,
     pub clients: connect_access::ClientPool,
+    /// Every Policy's loaded module.
+    pub policies: policy::PolicyRegistry,
     connector_triggers: Mutex<Option<UnboundedReceiver<ObjectRef<Connector>>>>,
 }
 
 impl Context {
-    pub fn new(client: kube::Client, settings: Settings) -> Self {
+    pub fn new(
+        client: kube::Client,
+        settings: Settings,
+    ) -> Result<Self, crate::policy::PolicyError> {
+        let engine = crate::policy::PolicyEngine::new(
+            crate::policy::EngineLimits::default(),
+            settings.policy_cache.clone().map(crate::policy::cache::CompileCache::new),
+        )?;
         let reporter =
             Reporter { controller: "sluice".into(), instance: std::env::var("POD_NAME").ok() };
         let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);
-        Self {
+        Ok(Self {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             settings,
             cache,
             clients: connect_access::ClientPool::default(),
+            policies: policy::PolicyRegistry::new(engine),
             connector_triggers: Mutex::new(Some(triggers)),
-        }
+        })
     }
 
     /// The API of `K` over the watched namespaces.
@@ -93,5 +108,6 @@ impl Context {
 
 /// Runs every controller until a shutdown signal.
 pub async fn run(ctx: Context) {
-    connector::run(ctx).await;
+    let ctx = Arc::new(ctx);
+    tokio::join!(connector::run(ctx.clone()), policy::run(ctx));
 }

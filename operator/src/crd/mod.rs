@@ -8,6 +8,7 @@ mod common;
 mod connect;
 mod connector;
 mod policy;
+mod quantity;
 
 pub use common::{
     BasicAuthentication, BearerAuthentication, ClusterReference, ConnectRestAccess,
@@ -27,6 +28,8 @@ pub use policy::{
     ConfigMapKeyReference, FailurePolicy, HttpCapability, Policy, PolicyCapabilities, PolicyLimits,
     PolicyModule, PolicyReference, PolicySpec, PolicyStatus, SecretsCapability,
 };
+
+pub use quantity::quantity_bytes;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;

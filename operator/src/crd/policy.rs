@@ -122,7 +122,7 @@ pub struct SecretsCapability {
     pub names: Vec<String>,
     /// Whether a config transform may put a Secret's value into a connector config in clear
     /// (it is then stored in Connect's config topic). Without it, transforms must emit
-    /// `${file:...}` references to mounted Secrets.
+    /// `${dir:...}` or `${file:...}` references to mounted Secrets.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inline: bool,
 }

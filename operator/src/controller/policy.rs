@@ -1,0 +1,341 @@
+//! The Policy controller: reads each Policy's module (ConfigMap, URL with sha256, or a file
+//! of the operator's), compiles it off the async runtime, keeps it in the registry the
+//! Connector controller asks, and reports the outcome in the Policy's status. A module that
+//! cannot load is never handed to a connector: the registry holds its error instead.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    runtime::{
+        controller::{Action as Requeue, Controller},
+        events::EventType,
+        watcher,
+    },
+};
+use sha2::{Digest, Sha256};
+use tracing::warn;
+
+use super::{Context, FIELD_MANAGER, events};
+use crate::conditions::{self, ConditionUpdate};
+use crate::crd::{Policy, PolicyModule, PolicyStatus};
+use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine, PolicyError};
+
+/// The key a ConfigMap module is read from when `configMapRef.key` is not given.
+const DEFAULT_KEY: &str = "policy.wasm";
+/// The largest module Sluice downloads or reads.
+const MAX_MODULE_BYTES: usize = 64 << 20;
+
+/// A Policy as the Connector controller may use it.
+#[derive(Clone)]
+pub struct Registered {
+    pub generation: Option<i64>,
+    pub digest: String,
+    /// The loaded module, or why it did not load.
+    pub module: Result<LoadedPolicy, String>,
+    pub grants: Grants,
+    /// The Policy's `settings`, as the ABI's key/value pairs.
+    pub settings: Vec<(String, String)>,
+    pub fail_closed: bool,
+}
+
+/// Every Policy's loaded module, by namespace and name.
+pub struct PolicyRegistry {
+    pub engine: PolicyEngine,
+    policies: Mutex<HashMap<(String, String), Arc<Registered>>>,
+}
+
+impl PolicyRegistry {
+    pub fn new(engine: PolicyEngine) -> Self {
+        Self { engine, policies: Mutex::default() }
+    }
+
+    /// The Policy `name` of `namespace`, if the controller has seen it.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<Registered>> {
+        self.policies
+            .lock()
+            .expect("policy registry")
+            .get(&(namespace.into(), name.into()))
+            .cloned()
+    }
+
+    fn put(&self, namespace: &str, name: &str, registered: Registered) {
+        self.policies
+            .lock()
+            .expect("policy registry")
+            .insert((namespace.into(), name.into()), Arc::new(registered));
+    }
+}
+
+pub async fn run(ctx: Arc<Context>) {
+    let api: Api<Policy> = ctx.watched();
+    Controller::new(api, watcher::Config::default().any_semantic())
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                warn!(error = %e, "policy reconcile failed");
+            }
+        })
+        .await;
+}
+
+#[tracing::instrument(skip_all, fields(namespace = policy.namespace(), name = policy.name_any()))]
+async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, kube::Error> {
+    let namespace = policy.namespace().unwrap_or_default();
+    let name = policy.name_any();
+    let registry = &ctx.policies;
+    let bytes = read_module(&policy.spec.module, &namespace, &ctx).await;
+    let digest = bytes.as_ref().map(|b| format!("{:x}", Sha256::digest(b))).unwrap_or_default();
+    let previous = registry.get(&namespace, &name);
+    let unchanged = previous.as_ref().is_some_and(|p| {
+        p.generation == policy.metadata.generation && p.digest == digest && !digest.is_empty()
+    });
+    if !unchanged {
+        let limits = limits(&policy, registry.engine.limits().default);
+        let module = match bytes {
+            Ok(bytes) => {
+                let engine = registry.engine.clone();
+                let label = format!("{namespace}/{name}");
+                // Compiling takes tens of milliseconds of CPU: keep it off the async workers.
+                tokio::task::spawn_blocking(move || engine.load(&label, &bytes, Some(limits)))
+                    .await
+                    .unwrap_or_else(|e| Err(PolicyError::Host(e.to_string())))
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        let registered = Registered {
+            generation: policy.metadata.generation,
+            digest: digest.clone(),
+            module,
+            grants: grants(&policy, &namespace),
+            settings: settings(policy.spec.settings.as_ref()),
+            fail_closed: !matches!(
+                policy.spec.failure_policy,
+                Some(crate::crd::FailurePolicy::Ignore)
+            ),
+        };
+        match &registered.module {
+            Ok(m) => {
+                let note = format!(
+                    "Loaded the {} module (ABI {}) in {} ms{}",
+                    m.signature.world,
+                    m.signature.abi,
+                    m.load_time.as_millis(),
+                    if m.from_cache { ", from the compile cache" } else { "" }
+                );
+                events::publish(
+                    &ctx,
+                    policy.as_ref(),
+                    EventType::Normal,
+                    "PolicyLoaded",
+                    "Load",
+                    &note,
+                )
+                .await;
+            }
+            Err(e) => {
+                events::publish(
+                    &ctx,
+                    policy.as_ref(),
+                    EventType::Warning,
+                    "PolicyInvalid",
+                    "Load",
+                    e,
+                )
+                .await;
+            }
+        }
+        registry.put(&namespace, &name, registered);
+    }
+    let registered = registry.get(&namespace, &name).expect("just registered");
+    write_status(&policy, &namespace, &registered, &ctx).await?;
+    // ConfigMap and URL contents can change without the Policy changing; look again then.
+    Ok(Requeue::requeue(ctx.settings.resync))
+}
+
+fn error_policy(_: Arc<Policy>, error: &kube::Error, ctx: Arc<Context>) -> Requeue {
+    warn!(%error, "will retry");
+    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
+}
+
+/// The module's bytes, or a message naming the field and the fix.
+async fn read_module(
+    module: &PolicyModule,
+    namespace: &str,
+    ctx: &Context,
+) -> Result<Vec<u8>, String> {
+    if let Some(reference) = &module.config_map_ref {
+        let key = reference.key.as_deref().unwrap_or(DEFAULT_KEY);
+        let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
+        let cm = match api.get_opt(&reference.name).await {
+            Ok(Some(cm)) => cm,
+            Ok(None) => {
+                return Err(format!(
+                    "spec.module.configMapRef: ConfigMap {} does not exist in namespace {namespace}",
+                    reference.name
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "spec.module.configMapRef: reading ConfigMap {}: {e}",
+                    reference.name
+                ));
+            }
+        };
+        return match (
+            cm.binary_data.as_ref().and_then(|d| d.get(key)),
+            cm.data.as_ref().and_then(|d| d.get(key)),
+        ) {
+            (Some(bytes), _) => Ok(bytes.0.clone()),
+            (None, Some(text)) => Ok(text.clone().into_bytes()),
+            (None, None) => Err(format!(
+                "spec.module.configMapRef: ConfigMap {} has no key {key}: create it with kubectl create configmap {} --from-file={key}=<module.wasm>",
+                reference.name, reference.name
+            )),
+        };
+    }
+    if let Some(path) = &module.file {
+        return std::fs::read(path).map_err(|e| format!("spec.module.file: {path}: {e}"));
+    }
+    if let Some(url) = &module.url {
+        let expected = module.sha256.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let bytes = download(url).await.map_err(|e| format!("spec.module.url: {e}"))?;
+        let actual = format!("{:x}", Sha256::digest(&bytes));
+        if actual != expected {
+            return Err(format!(
+                "spec.module.sha256: the module at {url} has sha256 {actual}, not {expected}: fix sha256 or the URL"
+            ));
+        }
+        return Ok(bytes);
+    }
+    Err("spec.module: set one of configMapRef, url or file".into())
+}
+
+async fn download(url: &str) -> Result<Vec<u8>, String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client.get(url).send().await.map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url} answered HTTP {}", response.status().as_u16()));
+    }
+    let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(format!(
+            "{url}: the module is {} bytes; the limit is {MAX_MODULE_BYTES}",
+            bytes.len()
+        ));
+    }
+    Ok(bytes.to_vec())
+}
+
+fn limits(policy: &Policy, default: CallLimits) -> CallLimits {
+    let Some(l) = &policy.spec.limits else { return default };
+    CallLimits {
+        memory_bytes: l
+            .memory
+            .as_ref()
+            .and_then(crate::crd::quantity_bytes)
+            .unwrap_or(default.memory_bytes),
+        fuel: l.fuel.and_then(|f| u64::try_from(f).ok()).unwrap_or(default.fuel),
+        timeout: l
+            .timeout_ms
+            .and_then(|t| u64::try_from(t).ok())
+            .map(Duration::from_millis)
+            .unwrap_or(default.timeout),
+    }
+}
+
+/// Top-level settings as key/value pairs: strings as they are, anything else as JSON, so a
+/// module sees `"baseSeconds": 5` and `"baseSeconds": "5"` alike.
+pub fn settings(settings: Option<&serde_json::Value>) -> Vec<(String, String)> {
+    let Some(serde_json::Value::Object(map)) = settings else { return Vec::new() };
+    map.iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k.clone(), s.clone()),
+            other => (k.clone(), other.to_string()),
+        })
+        .collect()
+}
+
+fn grants(policy: &Policy, namespace: &str) -> Grants {
+    let caps = policy.spec.capabilities.clone().unwrap_or_default();
+    Grants {
+        namespace: namespace.to_owned(),
+        secrets: caps.secrets.map(|s| s.names.into_iter().collect()).unwrap_or_default(),
+        http_hosts: caps.http.map(|h| h.allowed_hosts.into_iter().collect()).unwrap_or_default(),
+    }
+}
+
+async fn write_status(
+    policy: &Policy,
+    namespace: &str,
+    registered: &Registered,
+    ctx: &Context,
+) -> Result<(), kube::Error> {
+    let mut status = policy.status.clone().unwrap_or_default();
+    status.observed_generation = policy.metadata.generation;
+    status.digest = (!registered.digest.is_empty()).then(|| registered.digest.clone());
+    let update = match &registered.module {
+        Ok(m) => {
+            status.abi_version = Some(m.signature.abi.to_string());
+            status.worlds = vec![m.signature.world.name().to_owned()];
+            status.compile_time_ms = Some(m.load_time.as_millis() as i64);
+            status.last_error = None;
+            ConditionUpdate::new(
+                "Ready",
+                true,
+                "Loaded",
+                format!("the {} module is ready", m.signature.world),
+            )
+        }
+        Err(e) => {
+            status.abi_version = None;
+            status.worlds = Vec::new();
+            status.compile_time_ms = None;
+            status.last_error = Some(e.clone());
+            ConditionUpdate::new("Ready", false, "ModuleInvalid", e.clone())
+        }
+    };
+    conditions::set(
+        &mut status.conditions,
+        update,
+        policy.metadata.generation,
+        jiff::Timestamp::now(),
+    );
+    if policy.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    write(policy, namespace, status, ctx).await
+}
+
+async fn write(
+    policy: &Policy,
+    namespace: &str,
+    status: PolicyStatus,
+    ctx: &Context,
+) -> Result<(), kube::Error> {
+    let api: Api<Policy> = Api::namespaced(ctx.client.clone(), namespace);
+    let patch = serde_json::json!({
+        "apiVersion": Policy::api_version(&()),
+        "kind": Policy::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &policy.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(patch),
+    )
+    .await?;
+    Ok(())
+}
