@@ -14,7 +14,7 @@ use std::{
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
     Trap,
-    component::{Component, HasSelf, InstancePre, Linker},
+    component::{Component, HasSelf, Linker},
 };
 
 use super::abi::{self, Signature, World};
@@ -44,8 +44,16 @@ pub struct LoadedPolicy {
     /// How long compiling (or loading from the cache) took.
     pub load_time: Duration,
     pub from_cache: bool,
-    pre: InstancePre<HostState>,
+    pre: Prepared,
     limits: CallLimits,
+}
+
+/// The world's typed pre-instance: imports resolved and exports looked up once, at load.
+#[derive(Clone)]
+enum Prepared {
+    Restart(restart::RestartPolicyPre<HostState>),
+    Transform(transform::ConfigTransformPre<HostState>),
+    Resolver(resolver::PluginResolverPre<HostState>),
 }
 
 /// What a call cost, and what it asked of the host.
@@ -104,11 +112,13 @@ impl PolicyEngine {
         pool.total_memories(limits.concurrent_calls * 2);
         pool.total_tables(limits.concurrent_calls * 2);
         pool.max_memory_size(limits.max.memory_bytes as usize);
-        // A policy call touches a few hundred KiB. Returning those pages to the kernel after
-        // every call and faulting them in again on the next costs more than the call itself
-        // (page faults are slow under virtualisation); zeroing a resident megabyte is cheaper,
-        // and batching the rest of the decommits amortises the madvise calls.
-        pool.linear_memory_keep_resident(1 << 20);
+        // A policy call touches a few dozen pages. Returning them to the kernel after every
+        // call and faulting them in again on the next costs more than the call itself (page
+        // faults are slow under virtualisation). With PAGEMAP_SCAN (Linux 6.7+) wasmtime finds
+        // the pages a call dirtied and restores just those, keeping them resident; elsewhere
+        // it falls back to decommitting, batched to amortise the madvise calls.
+        pool.pagemap_scan(wasmtime::Enabled::Auto);
+        pool.linear_memory_keep_resident(2 << 20);
         pool.table_keep_resident(64 << 10);
         pool.decommit_batch_size(32);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -152,10 +162,12 @@ impl PolicyEngine {
             detail: format!("its imports do not match the sluice:policy ABI: {e:#}"),
         })?;
         // Check the export's types now, not at the first failing connector.
-        match signature.world {
-            World::RestartPolicy => restart::RestartPolicyPre::new(pre.clone()).map(|_| ()),
-            World::ConfigTransform => transform::ConfigTransformPre::new(pre.clone()).map(|_| ()),
-            World::PluginResolver => resolver::PluginResolverPre::new(pre.clone()).map(|_| ()),
+        let pre = match signature.world {
+            World::RestartPolicy => restart::RestartPolicyPre::new(pre).map(Prepared::Restart),
+            World::ConfigTransform => {
+                transform::ConfigTransformPre::new(pre).map(Prepared::Transform)
+            }
+            World::PluginResolver => resolver::PluginResolverPre::new(pre).map(Prepared::Resolver),
         }
         .map_err(|e| PolicyError::NotAPolicy {
             detail: format!("its {} export does not match the ABI: {e:#}", signature.world),
@@ -185,9 +197,11 @@ impl PolicyEngine {
         grants: &Grants,
         services: Arc<dyn HostServices>,
     ) -> Result<(types::RestartDecision, CallReport), PolicyError> {
-        policy.expect(World::RestartPolicy)?;
-        let (decision, report) = self.call(policy, grants, services, |store, pre| {
-            let instance = restart::RestartPolicyPre::new(pre.clone())?.instantiate(&mut *store)?;
+        let Prepared::Restart(pre) = &policy.pre else {
+            return Err(policy.wrong_world(World::RestartPolicy));
+        };
+        let (decision, report) = self.call(policy, grants, services, |store| {
+            let instance = pre.instantiate(&mut *store)?;
             instance.sluice_policy_restart().call_decide(&mut *store, input)
         })?;
         check_decision(&decision)?;
@@ -202,10 +216,11 @@ impl PolicyEngine {
         grants: &Grants,
         services: Arc<dyn HostServices>,
     ) -> Result<(Vec<(String, String)>, CallReport), PolicyError> {
-        policy.expect(World::ConfigTransform)?;
-        let (result, report) = self.call(policy, grants, services, |store, pre| {
-            let instance =
-                transform::ConfigTransformPre::new(pre.clone())?.instantiate(&mut *store)?;
+        let Prepared::Transform(pre) = &policy.pre else {
+            return Err(policy.wrong_world(World::ConfigTransform));
+        };
+        let (result, report) = self.call(policy, grants, services, |store| {
+            let instance = pre.instantiate(&mut *store)?;
             instance.sluice_policy_transform().call_transform(&mut *store, input)
         })?;
         let config = result.map_err(|e| PolicyError::Rejected(text(e)))?;
@@ -226,10 +241,11 @@ impl PolicyEngine {
         grants: &Grants,
         services: Arc<dyn HostServices>,
     ) -> Result<(types::PluginArchive, CallReport), PolicyError> {
-        policy.expect(World::PluginResolver)?;
-        let (result, report) = self.call(policy, grants, services, |store, pre| {
-            let instance =
-                resolver::PluginResolverPre::new(pre.clone())?.instantiate(&mut *store)?;
+        let Prepared::Resolver(pre) = &policy.pre else {
+            return Err(policy.wrong_world(World::PluginResolver));
+        };
+        let (result, report) = self.call(policy, grants, services, |store| {
+            let instance = pre.instantiate(&mut *store)?;
             instance.sluice_policy_resolver().call_resolve(&mut *store, input)
         })?;
         let archive = result.map_err(|e| PolicyError::Rejected(text(e)))?;
@@ -254,7 +270,7 @@ impl PolicyEngine {
         policy: &LoadedPolicy,
         grants: &Grants,
         services: Arc<dyn HostServices>,
-        run: impl FnOnce(&mut Store<HostState>, &InstancePre<HostState>) -> wasmtime::Result<R>,
+        run: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<(R, CallReport), PolicyError> {
         let limits = policy.limits;
         let state = HostState {
@@ -267,12 +283,13 @@ impl PolicyEngine {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(limits.fuel).map_err(|e| PolicyError::Host(format!("{e:#}")))?;
+
         let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
         let started = Instant::now();
-        let outcome = run(&mut store, &policy.pre);
+        let outcome = run(&mut store);
         let elapsed = started.elapsed();
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let state = store.into_data();
@@ -285,12 +302,8 @@ impl PolicyEngine {
 }
 
 impl LoadedPolicy {
-    fn expect(&self, world: World) -> Result<(), PolicyError> {
-        if self.signature.world == world {
-            Ok(())
-        } else {
-            Err(PolicyError::WrongWorld { expected: world, actual: self.signature.world })
-        }
+    fn wrong_world(&self, expected: World) -> PolicyError {
+        PolicyError::WrongWorld { expected, actual: self.signature.world }
     }
 
     pub fn limits(&self) -> CallLimits {
