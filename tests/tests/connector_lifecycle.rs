@@ -641,3 +641,77 @@ fn a_restart_policy_module_drives_recovery_and_a_broken_one_fails_closed() {
         .count();
     assert_eq!(restarts, 0, "a connector whose policy failed was restarted");
 }
+
+#[test]
+fn config_transforms_resolve_secrets_into_the_config_only_where_the_policy_allows() {
+    let case = Case::new("transform", "connect", &[]);
+    let wasm = sluice_e2e::repo_root().join("target/policies/secret-transform.wasm");
+    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    let ns = case.ns.as_str();
+    let topic = format!("{ns}-from-a-secret");
+    case.env.kubectl_ok(&[
+        "create",
+        "configmap",
+        "secret-transform",
+        "-n",
+        ns,
+        &format!("--from-file=policy.wasm={}", wasm.display()),
+    ]);
+    case.env.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "kafka-topic",
+        "-n",
+        ns,
+        &format!("--from-literal=topic={topic}"),
+    ]);
+    for (policy, inline) in [("inline", true), ("references-only", false)] {
+        case.env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    configMapRef:\n      name: secret-transform\n  settings:\n    resolve: inline\n  capabilities:\n    secrets:\n      names: [kafka-topic]\n      inline: {inline}\n"
+        ));
+    }
+    let file = case.env.work_dir.join(format!("{ns}.txt"));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    let spec = |name: &str, policy: &str| {
+        format!(
+            "  name: {name}\n  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: {}\n    topic: \"${{secret:kafka-topic:topic}}\"\n  configTransforms:\n    - policyRef:\n        name: {policy}\n  connectRest:\n    endpoint: {}\n",
+            file.display(),
+            case.url
+        )
+    };
+
+    // Allowed inline: Connect gets the Secret's value; the Connector never shows it.
+    let name = case.name("src");
+    case.apply_connector("src", &spec(&name, "inline"));
+    case.wait_worker_state(&name, "RUNNING");
+    let config = case.worker_get(&format!("/connectors/{name}/config")).unwrap();
+    assert_eq!(config["topic"], topic.as_str());
+    case.wait_status("src", "Ready", |s| Case::condition(s, "Ready")["status"] == "True");
+    let shown = case.env.kubectl_ok(&["get", "connector", "src", "-n", ns, "-o", "yaml"]);
+    assert!(!shown.contains(&topic), "the secret's value shows in the Connector:\n{shown}");
+    let events = case.events("src").join("\n");
+    assert!(!events.contains(&topic), "the secret's value shows in an Event:\n{events}");
+    assert!(!case.operator.log_text().contains(&topic), "the secret's value shows in the log");
+
+    // Not allowed inline: nothing reaches Connect, and the status says what to change.
+    let blocked = case.name("blocked");
+    case.apply_connector("blocked", &spec(&blocked, "references-only"));
+    let status = case.wait_status("blocked", "InvalidSpec", |s| {
+        Case::condition(s, "Ready")["reason"] == "InvalidSpec"
+    });
+    let message = Case::condition(&status, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(
+            "spec.configTransforms[0] (Policy references-only): the transform put a Secret's value into config topic, but the Policy does not allow that: set capabilities.secrets.inline: true"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains(&topic), "{message}");
+    assert!(
+        case.worker_get(&format!("/connectors/{blocked}")).is_err(),
+        "{blocked} reached Connect"
+    );
+    case.wait_event("blocked", "InvalidSpec");
+}

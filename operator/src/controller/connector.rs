@@ -21,7 +21,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::{info, warn};
 
 use super::connect_access::{self, AccessError, Target};
-use super::{Context, FIELD_MANAGER, events, restart_policy};
+use super::{Context, FIELD_MANAGER, events, restart_policy, transforms};
 use crate::connect_rest::RestError;
 use crate::connector::{
     Action, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
@@ -105,11 +105,37 @@ async fn apply(
         Err(AccessError::Kube(e)) => return Err(e.into()),
         Err(AccessError::Spec(message)) => return run.invalid_spec("", message).await,
     };
-    let desired = match DesiredConnector::from_resource(connector) {
+    let mut desired = match DesiredConnector::from_resource(connector) {
         Ok(d) => d,
         Err(e) => return run.invalid_spec(&target.label, e.to_string()).await,
     };
-    let redactor = Redactor::new(&desired.config, target.secret_values.iter().cloned());
+    let mut transform_secrets = Vec::new();
+    if !connector.spec.config_transforms.is_empty() {
+        let namespace = connector.namespace().unwrap_or_default();
+        let transforms = &connector.spec.config_transforms;
+        match transforms::apply(ctx, &namespace, &desired.name, transforms, desired.config.clone())
+            .await
+        {
+            Ok(t) => {
+                desired.config = t.config;
+                transform_secrets = t.secret_values;
+                for warning in &t.warnings {
+                    run.event(EventType::Warning, "TransformSkipped", "Transform", warning).await;
+                }
+            }
+            Err((message, read)) => {
+                let secrets = target.secret_values.iter().cloned().chain(read);
+                let message = Redactor::new(&desired.config, secrets).redact(&message);
+                run.invalid_spec(&target.label, message).await?;
+                // The Policy may load later; look again rather than wait for a spec change.
+                return Ok(Requeue::requeue(ctx.settings.resync));
+            }
+        }
+    }
+    let redactor = Redactor::new(
+        &desired.config,
+        target.secret_values.iter().cloned().chain(transform_secrets),
+    );
 
     // While a connector settles (just created, restarted, resumed), its tasks change within
     // seconds: look at a listing at most SETTLE_INTERVAL old rather than waiting for the

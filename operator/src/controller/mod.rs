@@ -5,8 +5,10 @@ pub mod connect_access;
 pub mod connect_cache;
 pub mod connector;
 pub mod events;
+pub mod host_services;
 pub mod policy;
 pub mod restart_policy;
+pub mod transforms;
 
 use std::{sync::Arc, sync::Mutex, time::Duration};
 

@@ -44,6 +44,8 @@ pub struct Registered {
     /// The Policy's `settings`, as the ABI's key/value pairs.
     pub settings: Vec<(String, String)>,
     pub fail_closed: bool,
+    /// `capabilities.secrets.inline`: a transform may put secret values into a config.
+    pub inline_secrets: bool,
 }
 
 /// Every Policy's loaded module, by namespace and name.
@@ -118,6 +120,12 @@ async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, ku
             module,
             grants: grants(&policy, &namespace),
             settings: settings(policy.spec.settings.as_ref()),
+            inline_secrets: policy
+                .spec
+                .capabilities
+                .as_ref()
+                .and_then(|c| c.secrets.as_ref())
+                .is_some_and(|s| s.inline),
             fail_closed: !matches!(
                 policy.spec.failure_policy,
                 Some(crate::crd::FailurePolicy::Ignore)

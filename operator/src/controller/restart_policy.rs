@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::Context;
 use crate::connector::restart::{Decision, RestartHistory};
 use crate::connector::{ConnectorRunState, ObservedConnector};
-use crate::policy::{self, RestartDecision, RunState, host::NoServices};
+use crate::policy::{self, RestartDecision, RunState};
 
 /// What the module decided, or what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +54,8 @@ pub async fn ask(ctx: &Context, subject: &Subject<'_>) -> (Asked, Option<String>
     input.settings = registered.settings.clone();
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
-    // No secrets or HTTP for restart decisions yet; a grant reaches a module that asks as an
-    // "unavailable" answer, never as a silent success.
-    let services: Arc<dyn policy::HostServices> = Arc::new(NoServices);
+    let services: Arc<dyn policy::HostServices> =
+        Arc::new(super::host_services::ClusterServices::new(ctx.client.clone()));
     let call =
         tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, services))
             .await
