@@ -18,9 +18,34 @@ enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crdgen,
+    /// Fill a Kafka Connect plugin path from a resolved plugin list (the Connect pods' init
+    /// container).
+    InstallPlugins(InstallArgs),
     /// Tools for policy authors.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Args)]
+struct InstallArgs {
+    /// The resolved plugin list (JSON), as the operator writes it.
+    #[arg(long, env = "SLUICE_PLUGINS", default_value = "/etc/sluice/plugins.json")]
+    plugins: std::path::PathBuf,
+    /// The plugin path to fill.
+    #[arg(long, env = "SLUICE_PLUGIN_DIR", default_value = "/opt/sluice/plugins")]
+    target: std::path::PathBuf,
+    /// Downloads at the same time.
+    #[arg(long, default_value_t = 4)]
+    parallelism: usize,
+    /// Seconds one download attempt may take.
+    #[arg(long, default_value_t = 300)]
+    timeout_seconds: u64,
+    /// Further attempts after a download failed in a way that may pass.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Log format.
+    #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
+    log_format: telemetry::LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +119,27 @@ impl RunArgs {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crdgen => print!("{}", sluice::crd::render_yaml()?),
+        Command::InstallPlugins(args) => {
+            telemetry::init(args.log_format);
+            sluice::tls::install_crypto_provider();
+            let text = std::fs::read_to_string(&args.plugins)
+                .with_context(|| format!("reading the plugin list {}", args.plugins.display()))?;
+            let list = sluice::installer::PluginList::parse(&text).map_err(anyhow::Error::msg)?;
+            let options = sluice::installer::Options {
+                target: args.target,
+                parallelism: args.parallelism,
+                timeout: Duration::from_secs(args.timeout_seconds.max(1)),
+                retries: args.retries,
+            };
+            let report =
+                sluice::installer::install(&list, &options).await.map_err(anyhow::Error::msg)?;
+            if !report.failed.is_empty() {
+                for failure in &report.failed {
+                    eprintln!("{failure}");
+                }
+                std::process::exit(1);
+            }
+        }
         Command::Policy(PolicyCommand::Inspect { module }) => {
             println!("{}", serde_json::to_string_pretty(&sluice::policy::tool::inspect(&module)?)?)
         }

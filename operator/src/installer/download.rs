@@ -1,0 +1,124 @@
+//! Downloading an archive to a file while hashing it, with a timeout per attempt and retries
+//! for what may pass (connection errors, 5xx, a body cut short). A 4xx and a checksum
+//! mismatch are final: asking again would get the same bytes.
+
+use std::{path::Path, time::Duration};
+
+use sha2::{Digest, Sha512};
+use tokio::io::AsyncWriteExt;
+
+use super::plugin_list::PluginArchive;
+
+/// Why a download failed, in words that name the fix where there is one.
+#[derive(Debug)]
+enum Attempt {
+    Retry(String),
+    Final(String),
+}
+
+/// Downloads `plugin`'s archive to `to` and checks its sha512.
+pub async fn download(
+    client: &reqwest::Client,
+    plugin: &PluginArchive,
+    to: &Path,
+    timeout: Duration,
+    retries: u32,
+) -> Result<(), String> {
+    let url = redacted(&plugin.archive_url);
+    let mut last = String::new();
+    for attempt in 0..=retries {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(250 << attempt.min(6))).await;
+            tracing::info!(plugin = %plugin.name, attempt, "retrying the download: {last}");
+        }
+        match tokio::time::timeout(timeout, fetch(client, plugin, to)).await {
+            Err(_) => last = format!("downloading {url} timed out after {timeout:?}"),
+            Ok(Ok(sha512)) if sha512 == plugin.sha512 => return Ok(()),
+            Ok(Ok(sha512)) => {
+                return Err(format!(
+                    "sha512 mismatch for {url}: expected {}…, got {}… (check the plugin's checksum)",
+                    &plugin.sha512[..16],
+                    &sha512[..16]
+                ));
+            }
+            Ok(Err(Attempt::Final(e))) => return Err(e),
+            Ok(Err(Attempt::Retry(e))) => last = e,
+        }
+    }
+    Err(format!("{last} (after {} attempts)", retries + 1))
+}
+
+async fn fetch(
+    client: &reqwest::Client,
+    plugin: &PluginArchive,
+    to: &Path,
+) -> Result<String, Attempt> {
+    let url = redacted(&plugin.archive_url);
+    let mut request = client.get(&plugin.archive_url);
+    for (k, v) in &plugin.headers {
+        request = request.header(k, v);
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| Attempt::Retry(format!("fetching {url}: {}", e.without_url())))?;
+    let status = response.status();
+    if status.is_server_error() {
+        return Err(Attempt::Retry(format!("HTTP {} from {url}", status.as_u16())));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Final(format!("HTTP {} from {url}", status.as_u16())));
+    }
+    let expected = response.content_length();
+    let mut file = tokio::fs::File::create(to)
+        .await
+        .map_err(|e| Attempt::Final(format!("{}: {e}", to.display())))?;
+    let mut hasher = Sha512::new();
+    let mut received = 0u64;
+    loop {
+        let chunk = response.chunk().await.map_err(|e| {
+            Attempt::Retry(format!(
+                "the download of {url} broke off after {received} bytes: {}",
+                e.without_url()
+            ))
+        })?;
+        let Some(chunk) = chunk else { break };
+        hasher.update(&chunk);
+        received += chunk.len() as u64;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Attempt::Final(format!("{}: {e}", to.display())))?;
+    }
+    file.flush().await.map_err(|e| Attempt::Final(e.to_string()))?;
+    if let Some(expected) = expected
+        && received != expected
+    {
+        return Err(Attempt::Retry(format!(
+            "the download of {url} was truncated: {received} of {expected} bytes"
+        )));
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The URL without user information or query, which may carry credentials.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<invalid URL>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_credentials_before_they_are_shown() {
+        assert_eq!(redacted("https://u:p@h/x.zip?token=t"), "https://h/x.zip");
+    }
+}
