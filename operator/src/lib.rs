@@ -12,4 +12,5 @@ pub mod crd;
 pub mod installer;
 pub mod policy;
 pub mod telemetry;
+pub mod text;
 pub mod tls;

@@ -255,6 +255,36 @@ impl TestEnv {
     }
 }
 
+/// A Connector running Kafka's FileStreamSourceConnector on `file` against the worker at
+/// `url`, named `resource` in `namespace` and `connector` on Connect.
+pub fn file_source_connector(
+    resource: &str,
+    namespace: &str,
+    connector: &str,
+    file: &Path,
+    url: &str,
+) -> String {
+    format!(
+        r#"
+apiVersion: sluice.dev/v1alpha1
+kind: Connector
+metadata:
+  name: {resource}
+  namespace: {namespace}
+spec:
+  name: {connector}
+  class: org.apache.kafka.connect.file.FileStreamSourceConnector
+  taskMax: 1
+  configs:
+    file: {file}
+    topic: {connector}
+  connectRest:
+    endpoint: {url}
+"#,
+        file = file.display()
+    )
+}
+
 /// Waits until `check` returns `Some`, polling; panics after `timeout` naming `what` and the
 /// last thing `check` saw.
 pub fn wait_for<T>(

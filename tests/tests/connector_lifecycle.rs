@@ -72,6 +72,15 @@ impl Case {
         });
     }
 
+    /// A ConfigMap `name` holding the built policy `module` (target/policies/<module>.wasm)
+    /// under `policy.wasm`, as a Policy's `configMapRef` reads it.
+    fn module_configmap(&self, name: &str, module: &str) {
+        let wasm = sluice_e2e::repo_root().join(format!("target/policies/{module}.wasm"));
+        assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+        let from = format!("--from-file=policy.wasm={}", wasm.display());
+        self.env.kubectl_ok(&["create", "configmap", name, "-n", &self.ns, &from]);
+    }
+
     fn status(&self, resource: &str) -> Value {
         self.env.get_json(&["get", "connector", resource, "-n", &self.ns])["status"].clone()
     }
@@ -560,17 +569,8 @@ fn policy_sink_spec(name: &str, file: &str, policy: &str, url: &str) -> String {
 #[test]
 fn a_restart_policy_module_drives_recovery_and_a_broken_one_fails_closed() {
     let case = Case::new("wasmrestart", "connect", &[]);
-    let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
-    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    case.module_configmap("backoff", "backoff");
     let ns = case.ns.as_str();
-    case.env.kubectl_ok(&[
-        "create",
-        "configmap",
-        "backoff",
-        "-n",
-        ns,
-        &format!("--from-file=policy.wasm={}", wasm.display()),
-    ]);
     case.env.kubectl_ok(&[
         "create",
         "configmap",
@@ -645,18 +645,9 @@ fn a_restart_policy_module_drives_recovery_and_a_broken_one_fails_closed() {
 #[test]
 fn config_transforms_resolve_secrets_into_the_config_only_where_the_policy_allows() {
     let case = Case::new("transform", "connect", &[]);
-    let wasm = sluice_e2e::repo_root().join("target/policies/secret-transform.wasm");
-    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    case.module_configmap("secret-transform", "secret-transform");
     let ns = case.ns.as_str();
     let topic = format!("{ns}-from-a-secret");
-    case.env.kubectl_ok(&[
-        "create",
-        "configmap",
-        "secret-transform",
-        "-n",
-        ns,
-        &format!("--from-file=policy.wasm={}", wasm.display()),
-    ]);
     case.env.kubectl_ok(&[
         "create",
         "secret",

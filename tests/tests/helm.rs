@@ -175,26 +175,7 @@ fn with_a_watched_namespace_the_operator_runs_a_connector_on_the_charts_rights_a
     let input = env.work_dir.join(format!("{name}.txt"));
     std::fs::create_dir_all(&env.work_dir).unwrap();
     std::fs::write(&input, "one\n").unwrap();
-    env.apply(&format!(
-        r#"
-apiVersion: sluice.dev/v1alpha1
-kind: Connector
-metadata:
-  name: source
-  namespace: {team}
-spec:
-  name: {name}
-  class: org.apache.kafka.connect.file.FileStreamSourceConnector
-  taskMax: 1
-  configs:
-    file: {input}
-    topic: {name}
-  connectRest:
-    endpoint: {url}
-"#,
-        input = input.display(),
-        url = env.connect_url,
-    ));
+    env.apply(&sluice_e2e::file_source_connector("source", &team, &name, &input, &env.connect_url));
     wait_for("the connector RUNNING in status", Duration::from_secs(60), || {
         let c = env.get_json(&["get", "connector", "source", "-n", &team]);
         if c["status"]["connectorState"] == "RUNNING" {

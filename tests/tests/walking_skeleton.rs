@@ -16,25 +16,12 @@ fn applied_connector_runs_on_the_worker_and_delete_removes_it() {
     std::fs::create_dir_all(&env.work_dir).unwrap();
     std::fs::write(&input, "one\ntwo\n").unwrap();
 
-    env.apply(&format!(
-        r#"
-apiVersion: sluice.dev/v1alpha1
-kind: Connector
-metadata:
-  name: file-source
-  namespace: {ns}
-spec:
-  name: {name}
-  class: org.apache.kafka.connect.file.FileStreamSourceConnector
-  taskMax: 1
-  configs:
-    file: {input}
-    topic: {name}
-  connectRest:
-    endpoint: {url}
-"#,
-        input = input.display(),
-        url = env.connect_url,
+    env.apply(&sluice_e2e::file_source_connector(
+        "file-source",
+        &ns,
+        &name,
+        &input,
+        &env.connect_url,
     ));
 
     let config = wait_for("the connector on the worker", Duration::from_secs(30), || {

@@ -268,14 +268,7 @@ fn describe_actions(actions: &[Action]) -> String {
 }
 
 fn trim_trace(trace: &str) -> String {
-    if trace.len() <= TRACE_LIMIT {
-        return trace.to_owned();
-    }
-    let mut end = TRACE_LIMIT;
-    while !trace.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}\n... (trimmed)", &trace[..end])
+    crate::text::truncate(trace, TRACE_LIMIT, "\n... (trimmed)")
 }
 
 #[cfg(test)]

@@ -221,14 +221,7 @@ async fn apply(
             run.event(EventType::Warning, "ConnectorNotOwned", "Reconcile", why).await;
         }
         let outcome = Outcome::Observed { desired: &desired, observed: None, plan: &plan };
-        run.write(next_status(
-            previous_status,
-            connector.metadata.generation,
-            &target.label,
-            &outcome,
-            run.now,
-        ))
-        .await?;
+        run.write_outcome(&target.label, &outcome).await?;
         return Ok(Requeue::requeue(ctx.settings.resync));
     }
 
@@ -256,14 +249,7 @@ async fn apply(
             let message = redactor.redact(&e.to_string());
             run.event(EventType::Warning, "ConnectRejected", action_name(action), &message).await;
             let outcome = Outcome::Rejected { message };
-            run.write(next_status(
-                previous_status,
-                connector.metadata.generation,
-                &target.label,
-                &outcome,
-                run.now,
-            ))
-            .await?;
+            run.write_outcome(&target.label, &outcome).await?;
             return Ok(Requeue::requeue(ctx.settings.resync));
         }
         info!(connector = %desired.name, action = action_name(action), "acted on Connect");
@@ -407,14 +393,7 @@ impl Run<'_> {
             self.event(EventType::Warning, "InvalidSpec", "Reconcile", &message).await;
         }
         let outcome = Outcome::InvalidSpec { message };
-        self.write(next_status(
-            self.connector.status.as_ref(),
-            self.generation(),
-            label,
-            &outcome,
-            self.now,
-        ))
-        .await?;
+        self.write_outcome(label, &outcome).await?;
         Ok(Requeue::await_change())
     }
 
@@ -469,14 +448,7 @@ impl Run<'_> {
             self.event(EventType::Warning, "ConfigInvalid", "ValidateConfig", &message).await;
         }
         let outcome = Outcome::ConfigInvalid { message, errors };
-        self.write(next_status(
-            self.connector.status.as_ref(),
-            self.generation(),
-            &target.label,
-            &outcome,
-            self.now,
-        ))
-        .await?;
+        self.write_outcome(&target.label, &outcome).await?;
         Ok(Some(Requeue::requeue(self.ctx.settings.resync)))
     }
 
@@ -503,8 +475,7 @@ impl Run<'_> {
             self.event(EventType::Warning, "ConnectUnavailable", "Observe", &message).await;
         }
         let outcome = Outcome::Unavailable { message };
-        self.write(next_status(previous, self.generation(), &target.label, &outcome, self.now))
-            .await?;
+        self.write_outcome(&target.label, &outcome).await?;
         let outage = since
             .map(|s| Duration::try_from(self.now.duration_since(s)).unwrap_or_default())
             .unwrap_or_default();
@@ -537,6 +508,18 @@ impl Run<'_> {
             .patch(&self.connector.name_any(), &PatchParams::default(), &Patch::Merge(patch))
             .await?;
         Ok(())
+    }
+
+    /// Writes the status that `outcome` leads to from the current one.
+    async fn write_outcome(&self, label: &str, outcome: &Outcome<'_>) -> Result<(), Error> {
+        self.write(next_status(
+            self.connector.status.as_ref(),
+            self.generation(),
+            label,
+            outcome,
+            self.now,
+        ))
+        .await
     }
 
     async fn write(&self, status: ConnectorStatus) -> Result<(), Error> {

@@ -24,22 +24,11 @@ pub async fn publish<K>(
         type_,
         reason: reason.into(),
         // The Events API caps a note at 1 kB.
-        note: Some(truncate(note, 1000)),
+        note: Some(crate::text::truncate(note, 1000, "…")),
         action: action.into(),
         secondary: None,
     };
     if let Err(e) = ctx.recorder.publish(&ev, &object.object_ref(&())).await {
         warn!(error = %e, "cannot record event");
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }

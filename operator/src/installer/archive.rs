@@ -158,21 +158,10 @@ fn untar(
                 write_entry(&mut entry, &to, budget, written, compressed)?
             }
             tar::EntryType::Directory => fs::create_dir_all(&to).map_err(|e| e.to_string())?,
-            tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name()
-                    .map_err(|e| e.to_string())?
-                    .map(|t| t.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                link(&relative, &target, &to)?;
-            }
+            tar::EntryType::Symlink => link(&relative, &link_name(&entry)?, &to)?,
             tar::EntryType::Link => {
                 // A hard link names another entry of the archive, relative to its root.
-                let target = entry
-                    .link_name()
-                    .map_err(|e| e.to_string())?
-                    .map(|t| t.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let target = link_name(&entry)?;
                 let source = safe_relative(&target).map_err(|_| {
                     format!("archive entry {name:?} is a hard link leaving the plugin directory")
                 })?;
@@ -196,6 +185,14 @@ fn untar(
         }
     }
     Ok(())
+}
+
+fn link_name(entry: &tar::Entry<'_, impl Read>) -> Result<String, String> {
+    Ok(entry
+        .link_name()
+        .map_err(|e| e.to_string())?
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default())
 }
 
 fn describe(kind: tar::EntryType) -> &'static str {

@@ -338,16 +338,8 @@ fn check_decision(decision: &types::RestartDecision) -> Result<(), PolicyError> 
 }
 
 /// A guest's text, cut to the length a status can hold.
-fn text(mut s: String) -> String {
-    if s.len() > MAX_TEXT_BYTES {
-        let mut end = MAX_TEXT_BYTES;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
-    }
-    s
+fn text(s: String) -> String {
+    crate::text::truncate(&s, MAX_TEXT_BYTES, "…")
 }
 
 fn first_line(e: &wasmtime::Error) -> String {

@@ -79,15 +79,7 @@ impl log::Host for HostState {
         if logged >= MAX_LOG_LINES {
             return;
         }
-        let mut message = message;
-        if message.len() > MAX_LOG_LINE_BYTES {
-            let mut end = MAX_LOG_LINE_BYTES;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-            message.push('…');
-        }
+        let message = crate::text::truncate(&message, MAX_LOG_LINE_BYTES, "…");
         let level = format!("{level:?}").to_lowercase();
         tracing::info!(policy = %self.policy, guest_level = %level, "policy: {message}");
         self.calls.push(HostCall::Log { level, message });
