@@ -706,3 +706,36 @@ fn config_transforms_resolve_secrets_into_the_config_only_where_the_policy_allow
     );
     case.wait_event("blocked", "InvalidSpec");
 }
+
+#[test]
+fn a_connect_cluster_ref_is_resolved_to_the_connects_service_once_the_connect_exists() {
+    let case = Case::new("clusterref", "connect", &[]);
+    let ns = case.ns.as_str();
+    case.apply_connector(
+        "src",
+        &format!("  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t\n  connectClusterRef:\n    name: connect\n"),
+    );
+    let missing = case.wait_status("src", "InvalidSpec", |s| {
+        Case::condition(s, "Ready")["reason"] == "InvalidSpec"
+    });
+    assert_eq!(
+        Case::condition(&missing, "Ready")["message"],
+        format!(
+            "spec.connectClusterRef names Connect {ns}/connect which does not exist: create it or fix the name"
+        )
+    );
+
+    // Once the Connect exists, the Connector targets its client Service. The operator runs
+    // outside the cluster here, so the Service's name does not resolve: the Connector says
+    // Connect is unavailable and changes nothing, which is what it does for any outage.
+    case.env.apply(&format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9071\n"
+    ));
+    let status = case.wait_status("src", "ConnectUnavailable", |s| {
+        Case::condition(s, "ConnectUnavailable")["status"] == "True"
+    });
+    assert_eq!(status["connectCluster"], format!("{ns}/connect"));
+    let message =
+        Case::condition(&status, "ConnectUnavailable")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&format!("http://connect.{ns}.svc:8083")), "{message}");
+}

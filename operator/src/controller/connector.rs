@@ -103,7 +103,11 @@ async fn apply(
     let target = match connect_access::resolve(connector, &ctx.client, &ctx.clients).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
-        Err(AccessError::Spec(message)) => return run.invalid_spec("", message).await,
+        Err(AccessError::Spec(message)) => {
+            run.invalid_spec("", message).await?;
+            // The Connect or Secret it names may be created later; look again then.
+            return Ok(Requeue::requeue(ctx.settings.resync));
+        }
     };
     let mut desired = match DesiredConnector::from_resource(connector) {
         Ok(d) => d,
