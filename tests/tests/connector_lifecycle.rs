@@ -739,3 +739,77 @@ fn a_connect_cluster_ref_is_resolved_to_the_connects_service_once_the_connect_ex
         Case::condition(&status, "ConnectUnavailable")["message"].as_str().unwrap().to_owned();
     assert!(message.contains(&format!("http://connect.{ns}.svc:8083")), "{message}");
 }
+
+#[test]
+fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
+    let case = Case::new("modules", "connect", &[]);
+    let ns = case.ns.as_str();
+    let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
+    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    let sha256 = {
+        let out = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
+    };
+    // The module served over HTTP by a process of its own.
+    let dir = wasm.parent().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = KillOnDrop(
+        std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 serves the module"),
+    );
+    let url = format!("http://127.0.0.1:{port}/backoff.wasm");
+    wait_for("the module's HTTP server", WAIT, || sluice_e2e::http("GET", &url, None).map(|_| ()));
+
+    let wrong = "0".repeat(64);
+    for (name, module) in [
+        ("from-file", format!("file: {}", wasm.display())),
+        ("from-url", format!("url: {url}\n    sha256: {sha256}")),
+        ("tampered", format!("url: {url}\n    sha256: \"{wrong}\"")),
+        ("missing-file", "file: /nonexistent/policy.wasm".to_owned()),
+    ] {
+        case.env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  module:\n    {module}\n"
+        ));
+    }
+    let ready = |name: &str, want: &'static str| {
+        wait_for(&format!("Policy {name} Ready={want}"), WAIT, || {
+            let s = case.env.get_json(&["get", "policy", name, "-n", ns])["status"].clone();
+            if Case::condition(&s, "Ready")["status"] == want { Ok(s) } else { Err(s.to_string()) }
+        })
+    };
+    for name in ["from-file", "from-url"] {
+        let s = ready(name, "True");
+        assert_eq!(s["digest"], sha256.as_str(), "{name}");
+        assert_eq!(s["worlds"], serde_json::json!(["restart-policy"]), "{name}");
+    }
+    let tampered = ready("tampered", "False");
+    assert_eq!(
+        tampered["lastError"],
+        format!(
+            "spec.module.sha256: the module at {url} has sha256 {sha256}, not {wrong}: fix sha256 or the URL"
+        )
+    );
+    let missing = ready("missing-file", "False");
+    assert!(
+        missing["lastError"]
+            .as_str()
+            .unwrap()
+            .starts_with("spec.module.file: /nonexistent/policy.wasm: "),
+        "{missing}"
+    );
+}
+
+/// A helper process that is stopped however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
