@@ -523,3 +523,24 @@ fn the_maven_resolver_turns_coordinates_into_a_url_and_the_published_sha512() {
     let e = engine.resolve(&policy, &reference, &Grants::default(), none()).unwrap_err();
     assert!(e.to_string().contains("repo1.maven.org is not allowed for policy maven: add it to spec.capabilities.http.allowedHosts"), "{e}");
 }
+
+#[test]
+fn the_restart_guard_gives_up_on_errors_a_restart_cannot_fix() {
+    let engine = engine();
+    let policy = engine.load("guard", &module("restart-guard"), None).unwrap();
+    let mut failing = input(&[]);
+    failing.connector.tasks = vec![TaskStatus {
+        id: 0,
+        state: RunState::Failed,
+        worker_id: "w:8083".into(),
+        trace: Some("org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.sql.SQLInvalidAuthorizationSpecException: denied".into()),
+    }];
+    let (decision, _) = engine.decide(&policy, &failing, &Grants::default(), none()).unwrap();
+    assert!(
+        matches!(&decision, RestartDecision::GiveUp(r) if r.starts_with("failed with java.sql.SQLInvalidAuthorizationSpecException")),
+        "{decision:?}"
+    );
+    failing.connector.tasks[0].trace = Some("java.net.ConnectException: Connection refused".into());
+    let (decision, _) = engine.decide(&policy, &failing, &Grants::default(), none()).unwrap();
+    assert!(matches!(decision, RestartDecision::RestartFailedTasks(_)), "{decision:?}");
+}
