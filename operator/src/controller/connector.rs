@@ -18,7 +18,7 @@ use kube::{
 };
 use thiserror::Error;
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::connect_access::{self, AccessError, Target};
 use super::{Context, FIELD_MANAGER, events, restart_policy, transforms};
@@ -38,6 +38,8 @@ const SETTLE_INTERVAL: Duration = Duration::from_secs(1);
 /// The first retry after Connect failed to answer; later ones wait as long as the outage has
 /// lasted, up to the resync interval, so a dead cluster is not polled in a busy loop.
 const FIRST_RETRY: Duration = Duration::from_secs(2);
+/// How soon to look again when the watch cache held an older Connector than the API server.
+const STALE_RETRY: Duration = Duration::from_millis(200);
 
 #[derive(Error, Debug)]
 pub enum Error {
@@ -219,6 +221,14 @@ async fn apply(
         now: run.now,
     };
     let plan = plan(&input);
+    // The controller reconciles the object in its watch cache, which can lag a write Sluice
+    // just made (a status hold, cleared annotations); acting on a stale object could undo
+    // what the newer one asks (resume a connector a newer status holds paused, or the
+    // reverse). Actions are rare, so confirm the object is current before taking one.
+    if !plan.actions.is_empty() && !run.is_current().await? {
+        debug!("the cached Connector is older than the API server's; waiting for the newer one");
+        return Ok(Requeue::requeue(STALE_RETRY));
+    }
 
     if let Some(why) = &plan.blocked {
         if !run.condition_is(status::READY, "ConnectorNotOwned") {
@@ -370,6 +380,12 @@ fn capitalised(s: &str) -> String {
 impl Run<'_> {
     fn generation(&self) -> Option<i64> {
         self.connector.metadata.generation
+    }
+
+    /// Whether the object being reconciled is the API server's latest version.
+    async fn is_current(&self) -> Result<bool, Error> {
+        let latest = self.api.get_metadata(&self.connector.name_any()).await?;
+        Ok(latest.metadata.resource_version == self.connector.metadata.resource_version)
     }
 
     fn condition_is(&self, type_: &str, reason: &str) -> bool {
