@@ -4,6 +4,7 @@
 //! so that tests and benchmarks reach them too.
 
 pub mod conditions;
+pub mod connect;
 pub mod connect_endpoint;
 pub mod connect_rest;
 pub mod connector;

@@ -1,0 +1,408 @@
+//! What a `Connect` becomes in Kubernetes: a StatefulSet of workers with the plugin
+//! installer as init container, a headless Service for the workers' identities, a client
+//! Service for the REST API, a ConfigMap with the worker properties, a ConfigMap with the
+//! resolved plugin list, and a PodDisruptionBudget. Pure: the controller applies the result
+//! with server-side apply.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::{
+    apps::v1::{StatefulSet, StatefulSetSpec},
+    core::v1::{
+        ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+        EnvVarSource, HTTPGetAction, ObjectFieldSelector, PodSecurityContext, PodSpec,
+        PodTemplateSpec, Probe, SecretVolumeSource, SecurityContext, Service, ServicePort,
+        ServiceSpec, Volume, VolumeMount,
+    },
+    policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec},
+};
+use k8s_openapi::apimachinery::pkg::{
+    api::resource::Quantity,
+    apis::meta::v1::{LabelSelector, ObjectMeta},
+    util::intstr::IntOrString,
+};
+use sha2::{Digest, Sha256};
+
+use crate::connect_endpoint::REST_PORT;
+use crate::crd::Connect;
+use crate::installer::{PluginArchive, PluginList};
+
+/// Where the installer puts plugins and the worker finds them.
+pub const PLUGIN_PATH: &str = "/opt/sluice/plugins";
+/// Where the worker properties are mounted.
+const CONFIG_DIR: &str = "/etc/sluice/connect";
+/// Where the resolved plugin list is mounted for the installer.
+const PLUGIN_LIST_DIR: &str = "/etc/sluice/plugins";
+/// The worker image when `image.application` is not set.
+pub const DEFAULT_WORKER_IMAGE: &str = "apache/kafka:3.9.1";
+/// The plugin volume's size when `storageLimit` is not set.
+const DEFAULT_STORAGE_LIMIT: &str = "4G";
+/// The pod annotation whose change rolls the workers.
+pub const HASH_ANNOTATION: &str = "sluice.dev/config-hash";
+
+/// Everything rendering needs besides the resource.
+pub struct Inputs<'a> {
+    /// The resolved plugins, in the order the spec lists them.
+    pub plugins: &'a [PluginArchive],
+    /// The operator's own image: the installer's when `image.init` is not set.
+    pub operator_image: &'a str,
+    /// `resourceVersion` of each mounted Secret, so a changed Secret rolls the workers.
+    pub secret_versions: &'a BTreeMap<String, String>,
+}
+
+/// The objects of one Connect cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub stateful_set: StatefulSet,
+    pub headless: Service,
+    pub client: Service,
+    pub worker_config: ConfigMap,
+    pub plugin_list: ConfigMap,
+    pub pdb: PodDisruptionBudget,
+}
+
+/// The names of the rendered objects.
+pub fn headless_name(connect: &str) -> String {
+    format!("{connect}-workers")
+}
+
+fn config_name(connect: &str) -> String {
+    format!("{connect}-config")
+}
+
+fn plugins_name(connect: &str) -> String {
+    format!("{connect}-plugins")
+}
+
+/// The labels every rendered object carries; the selector uses the last two.
+pub fn labels(connect: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/managed-by".into(), "sluice".into()),
+        ("app.kubernetes.io/name".into(), "kafka-connect".into()),
+        ("app.kubernetes.io/instance".into(), connect.into()),
+    ])
+}
+
+fn selector(connect: &str) -> BTreeMap<String, String> {
+    let mut l = labels(connect);
+    l.remove("app.kubernetes.io/managed-by");
+    l
+}
+
+/// The worker properties: what Sluice sets, then the user's `configOverrides.server`
+/// lines, which win because later lines override earlier ones in a properties file.
+pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> String {
+    let id = format!("{namespace}.{name}");
+    let mut lines = vec![
+        format!("bootstrap.servers={}", connect.spec.dependencies.kafka.bootstrap_endpoint),
+        format!("group.id={id}"),
+        format!("config.storage.topic={id}-configs"),
+        format!("offset.storage.topic={id}-offsets"),
+        format!("status.storage.topic={id}-status"),
+        "key.converter=org.apache.kafka.connect.json.JsonConverter".into(),
+        "value.converter=org.apache.kafka.connect.json.JsonConverter".into(),
+        format!("listeners=http://0.0.0.0:{REST_PORT}"),
+        // Each worker tells the others its own address; the env provider reads the pod IP.
+        "rest.advertised.host.name=${env:POD_IP}".into(),
+        format!("rest.advertised.port={REST_PORT}"),
+        format!("plugin.path={PLUGIN_PATH}"),
+        // file: properties files; dir: one file per key, the shape of a mounted Secret
+        // (KIP-632), which is what the secret-transform policy emits; env: the pod's env.
+        "config.providers=file,dir,env".into(),
+        "config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider".into(),
+        "config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider".into(),
+        "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider".into(),
+    ];
+    if let Some(o) = &connect.spec.config_overrides {
+        lines.extend(o.server.iter().cloned());
+    }
+    lines.join("\n") + "\n"
+}
+
+/// The log4j properties when `configOverrides.log4j` has lines: logging to stdout (where
+/// the kubelet collects it), then the user's lines.
+pub fn log4j_properties(connect: &Connect) -> Option<String> {
+    let lines = &connect.spec.config_overrides.as_ref()?.log4j;
+    if lines.is_empty() {
+        return None;
+    }
+    let base = [
+        "log4j.rootLogger=INFO, stdout",
+        "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+        "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+        "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+    ];
+    let all: Vec<&str> = base.into_iter().chain(lines.iter().map(String::as_str)).collect();
+    Some(all.join("\n") + "\n")
+}
+
+/// The resolved plugin list the installer reads, as JSON.
+pub fn plugin_list_json(connect: &Connect, plugins: &[PluginArchive]) -> String {
+    let list = PluginList {
+        plugins: plugins.to_vec(),
+        storage_limit_bytes: storage_limit(connect).as_ref().and_then(crate::crd::quantity_bytes),
+    };
+    serde_json::to_string_pretty(&list).expect("the plugin list serialises")
+}
+
+fn storage_limit(connect: &Connect) -> Option<Quantity> {
+    let on_demand = connect.spec.build.as_ref().and_then(|b| b.on_demand.as_ref())?;
+    Some(on_demand.storage_limit.clone().unwrap_or_else(|| Quantity(DEFAULT_STORAGE_LIMIT.into())))
+}
+
+/// Renders `connect` (named `name` in `namespace`).
+pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_>) -> Rendered {
+    let properties = worker_properties(connect, name, namespace);
+    let log4j = log4j_properties(connect);
+    let plugin_list = plugin_list_json(connect, inputs.plugins);
+    let worker_files = properties.clone() + log4j.as_deref().unwrap_or_default();
+    let hash = config_hash(&worker_files, &plugin_list, inputs.secret_versions);
+    let meta = |object: String| ObjectMeta {
+        name: Some(object),
+        namespace: Some(namespace.into()),
+        labels: Some(labels(name)),
+        ..ObjectMeta::default()
+    };
+    let worker_config = ConfigMap {
+        metadata: meta(config_name(name)),
+        data: Some(
+            [("connect.properties".to_owned(), properties)]
+                .into_iter()
+                .chain(log4j.clone().map(|l| ("log4j.properties".to_owned(), l)))
+                .collect(),
+        ),
+        ..ConfigMap::default()
+    };
+    let plugin_list = ConfigMap {
+        metadata: meta(plugins_name(name)),
+        data: Some(BTreeMap::from([("plugins.json".into(), plugin_list)])),
+        ..ConfigMap::default()
+    };
+    let port = ServicePort {
+        name: Some("http".into()),
+        port: i32::from(REST_PORT),
+        target_port: Some(IntOrString::String("http".into())),
+        ..ServicePort::default()
+    };
+    let client = Service {
+        metadata: meta(name.into()),
+        spec: Some(ServiceSpec {
+            selector: Some(selector(name)),
+            ports: Some(vec![port.clone()]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    let headless = Service {
+        metadata: meta(headless_name(name)),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            selector: Some(selector(name)),
+            ports: Some(vec![port]),
+            // Workers must find each other while they start, before they are ready.
+            publish_not_ready_addresses: Some(true),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    let pdb = PodDisruptionBudget {
+        metadata: meta(name.into()),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(LabelSelector {
+                match_labels: Some(selector(name)),
+                ..LabelSelector::default()
+            }),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    };
+    let stateful_set = StatefulSet {
+        metadata: meta(name.into()),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(connect.spec.replicas),
+            service_name: Some(headless_name(name)),
+            selector: LabelSelector {
+                match_labels: Some(selector(name)),
+                ..LabelSelector::default()
+            },
+            // Workers join a group and rebalance; starting them together is faster and safe.
+            pod_management_policy: Some("Parallel".into()),
+            template: pod_template(connect, name, inputs, &hash),
+            ..StatefulSetSpec::default()
+        }),
+        ..StatefulSet::default()
+    };
+    Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb }
+}
+
+/// The hash of everything whose change must restart the workers.
+pub fn config_hash(
+    properties: &str,
+    plugin_list: &str,
+    secret_versions: &BTreeMap<String, String>,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(properties);
+    h.update([0]);
+    h.update(plugin_list);
+    for (name, version) in secret_versions {
+        h.update([0]);
+        h.update(name);
+        h.update([0]);
+        h.update(version);
+    }
+    format!("{:x}", h.finalize())[..16].to_owned()
+}
+
+fn pod_template(connect: &Connect, name: &str, inputs: &Inputs<'_>, hash: &str) -> PodTemplateSpec {
+    let image = connect.spec.image.clone().unwrap_or_default();
+    let mut volumes = vec![
+        Volume {
+            name: "plugins".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: storage_limit(connect)
+                    .or_else(|| Some(Quantity(DEFAULT_STORAGE_LIMIT.into()))),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        config_map_volume("config", &config_name(name)),
+        config_map_volume("plugin-list", &plugins_name(name)),
+    ];
+    let mut mounts = vec![mount("plugins", PLUGIN_PATH, false), mount("config", CONFIG_DIR, true)];
+    for (prefix, dir, refs) in [
+        ("secret", "/mnt/secrets", &connect.spec.mounted_secrets),
+        ("tls", "/mnt/sslcerts", &connect.spec.connector_tls_certs),
+    ] {
+        for r in refs {
+            let volume = format!("{prefix}-{}", r.secret_ref);
+            volumes.push(Volume {
+                name: volume.clone(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(r.secret_ref.clone()),
+                    ..SecretVolumeSource::default()
+                }),
+                ..Volume::default()
+            });
+            mounts.push(mount(&volume, &format!("{dir}/{}", r.secret_ref), true));
+        }
+    }
+    let jvm = connect.spec.config_overrides.as_ref().map(|o| o.jvm.join(" ")).unwrap_or_default();
+    let mut env = vec![EnvVar {
+        name: "POD_IP".into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: "status.podIP".into(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }];
+    if !jvm.is_empty() {
+        env.push(EnvVar { name: "KAFKA_OPTS".into(), value: Some(jvm), ..EnvVar::default() });
+    }
+    if log4j_properties(connect).is_some() {
+        env.push(EnvVar {
+            name: "KAFKA_LOG4J_OPTS".into(),
+            value: Some(format!("-Dlog4j.configuration=file:{CONFIG_DIR}/log4j.properties")),
+            ..EnvVar::default()
+        });
+    }
+    let restricted = SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        ..SecurityContext::default()
+    };
+    let installer = Container {
+        name: "install-plugins".into(),
+        image: Some(image.init.clone().unwrap_or_else(|| inputs.operator_image.to_owned())),
+        args: Some(vec![
+            "install-plugins".into(),
+            "--plugins".into(),
+            format!("{PLUGIN_LIST_DIR}/plugins.json"),
+            "--target".into(),
+            PLUGIN_PATH.into(),
+        ]),
+        volume_mounts: Some(vec![
+            mount("plugins", PLUGIN_PATH, false),
+            mount("plugin-list", PLUGIN_LIST_DIR, true),
+        ]),
+        security_context: Some(restricted),
+        ..Container::default()
+    };
+    let worker = Container {
+        name: "connect".into(),
+        image: Some(image.application.unwrap_or_else(|| DEFAULT_WORKER_IMAGE.into())),
+        // Apache's image ships connect-distributed.sh, Confluent's connect-distributed.
+        command: Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!(
+                "exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {CONFIG_DIR}/connect.properties"
+            ),
+        ]),
+        env: Some(env),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".into()),
+            container_port: i32::from(REST_PORT),
+            ..ContainerPort::default()
+        }]),
+        readiness_probe: Some(Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/".into()),
+                port: IntOrString::String("http".into()),
+                ..HTTPGetAction::default()
+            }),
+            period_seconds: Some(5),
+            ..Probe::default()
+        }),
+        volume_mounts: Some(mounts),
+        ..Container::default()
+    };
+    let mut annotations = BTreeMap::new();
+    annotations.insert(HASH_ANNOTATION.to_owned(), hash.to_owned());
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels(name)),
+            annotations: Some(annotations),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            init_containers: Some(vec![installer]),
+            containers: vec![worker],
+            volumes: Some(volumes),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                fs_group: Some(1000),
+                ..PodSecurityContext::default()
+            }),
+            ..PodSpec::default()
+        }),
+    }
+}
+
+fn config_map_volume(volume: &str, config_map: &str) -> Volume {
+    Volume {
+        name: volume.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map.into(),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: volume.into(),
+        mount_path: path.into(),
+        read_only: Some(read_only),
+        ..VolumeMount::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

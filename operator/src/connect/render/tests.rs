@@ -1,0 +1,170 @@
+use super::*;
+
+fn example() -> Connect {
+    // The seed's example, unchanged: ../shared/examples next to the repository.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/examples/connect-confluenthub.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_norway::from_str(&text).expect("the seed example parses")
+}
+
+fn plugin() -> PluginArchive {
+    PluginArchive {
+        name: "kafka-connect-s3-source".into(),
+        version: Some("2.0.1".into()),
+        source: "confluentHub".into(),
+        archive_url: "https://hub.example/s3-source-2.0.1.zip".into(),
+        sha512: "a".repeat(128),
+        headers: BTreeMap::new(),
+    }
+}
+
+fn rendered(
+    connect: &Connect,
+    plugins: &[PluginArchive],
+    secrets: &BTreeMap<String, String>,
+) -> Rendered {
+    render(
+        connect,
+        "connect",
+        "confluent",
+        &Inputs {
+            plugins,
+            operator_image: "ghcr.io/sluice-dev/sluice:0.1.0",
+            secret_versions: secrets,
+        },
+    )
+}
+
+#[test]
+fn the_confluent_hub_example_renders_a_worker_statefulset_with_the_installer() {
+    let r = rendered(&example(), &[plugin()], &BTreeMap::new());
+    let spec = r.stateful_set.spec.as_ref().unwrap();
+    assert_eq!(spec.replicas, Some(2));
+    assert_eq!(spec.service_name.as_deref(), Some("connect-workers"));
+    let pod = spec.template.spec.as_ref().unwrap();
+    let init = &pod.init_containers.as_ref().unwrap()[0];
+    assert_eq!(init.image.as_deref(), Some("confluentinc/confluent-init-container:2.2.0-1"));
+    assert_eq!(
+        init.args.as_ref().unwrap(),
+        &[
+            "install-plugins",
+            "--plugins",
+            "/etc/sluice/plugins/plugins.json",
+            "--target",
+            "/opt/sluice/plugins"
+        ]
+    );
+    assert_eq!(init.security_context.as_ref().unwrap().read_only_root_filesystem, Some(true));
+    let worker = &pod.containers[0];
+    assert_eq!(worker.image.as_deref(), Some("confluentinc/cp-server-connect:7.0.1"));
+    let mounts: Vec<(&str, &str)> = worker
+        .volume_mounts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("plugins", "/opt/sluice/plugins"),
+            ("config", "/etc/sluice/connect"),
+            ("secret-aws-credential", "/mnt/secrets/aws-credential"),
+            ("tls-connector-tls", "/mnt/sslcerts/connector-tls"),
+        ]
+    );
+    let plugins = pod.volumes.as_ref().unwrap().iter().find(|v| v.name == "plugins").unwrap();
+    assert_eq!(plugins.empty_dir.as_ref().unwrap().size_limit, Some(Quantity("4G".into())));
+}
+
+#[test]
+fn the_worker_properties_name_kafka_the_group_and_the_config_providers() {
+    let p = worker_properties(&example(), "connect", "confluent");
+    for line in [
+        "bootstrap.servers=kafka:9071",
+        "group.id=confluent.connect",
+        "config.storage.topic=confluent.connect-configs",
+        "plugin.path=/opt/sluice/plugins",
+        "config.providers=file,dir,env",
+        "rest.advertised.host.name=${env:POD_IP}",
+    ] {
+        assert!(p.lines().any(|l| l == line), "{line} missing from\n{p}");
+    }
+}
+
+#[test]
+fn server_overrides_come_last_so_they_win() {
+    let mut c = example();
+    c.spec.config_overrides = Some(crate::crd::ConfigOverrides {
+        server: vec!["offset.flush.interval.ms=5000".into(), "group.id=mine".into()],
+        jvm: vec!["-Xmx2g".into()],
+        log4j: vec!["log4j.logger.org.apache.kafka.connect=DEBUG".into()],
+    });
+    let p = worker_properties(&c, "connect", "confluent");
+    assert!(p.ends_with("offset.flush.interval.ms=5000\ngroup.id=mine\n"), "{p}");
+    let r = rendered(&c, &[], &BTreeMap::new());
+    let env =
+        r.stateful_set.spec.unwrap().template.spec.unwrap().containers[0].env.clone().unwrap();
+    assert!(env.iter().any(|e| e.name == "KAFKA_OPTS" && e.value.as_deref() == Some("-Xmx2g")));
+    assert!(env.iter().any(|e| e.name == "KAFKA_LOG4J_OPTS"
+        && e.value.as_deref()
+            == Some("-Dlog4j.configuration=file:/etc/sluice/connect/log4j.properties")));
+    let log4j = &r.worker_config.data.as_ref().unwrap()["log4j.properties"];
+    assert!(log4j.ends_with("log4j.logger.org.apache.kafka.connect=DEBUG\n"), "{log4j}");
+}
+
+#[test]
+fn the_plugin_list_carries_the_storage_limit_in_bytes() {
+    let json: serde_json::Value =
+        serde_json::from_str(&plugin_list_json(&example(), &[plugin()])).unwrap();
+    assert_eq!(json["storageLimitBytes"], 4_000_000_000u64);
+    assert_eq!(json["plugins"][0]["name"], "kafka-connect-s3-source");
+}
+
+#[test]
+fn services_and_the_disruption_budget_select_the_workers() {
+    let r = rendered(&example(), &[plugin()], &BTreeMap::new());
+    let client = r.client.spec.unwrap();
+    assert_eq!(r.client.metadata.name.as_deref(), Some("connect"));
+    assert_eq!(client.ports.unwrap()[0].port, 8083);
+    let headless = r.headless.spec.unwrap();
+    assert_eq!(headless.cluster_ip.as_deref(), Some("None"));
+    assert_eq!(headless.publish_not_ready_addresses, Some(true));
+    let pod_labels = r.stateful_set.spec.unwrap().template.metadata.unwrap().labels.unwrap();
+    for selector in [
+        client.selector.unwrap(),
+        r.pdb.spec.clone().unwrap().selector.unwrap().match_labels.unwrap(),
+    ] {
+        assert!(selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v)), "{selector:?}");
+    }
+    assert_eq!(r.pdb.spec.unwrap().max_unavailable, Some(IntOrString::Int(1)));
+}
+
+fn hash_of(r: &Rendered) -> String {
+    r.stateful_set.spec.clone().unwrap().template.metadata.unwrap().annotations.unwrap()
+        [HASH_ANNOTATION]
+        .clone()
+}
+
+#[test]
+fn worker_config_plugins_and_mounted_secrets_roll_the_pods_and_nothing_else_does() {
+    let base = example();
+    let secrets = BTreeMap::from([("aws-credential".to_string(), "100".to_string())]);
+    let before = hash_of(&rendered(&base, &[plugin()], &secrets));
+    assert_eq!(before, hash_of(&rendered(&base, &[plugin()], &secrets)), "stable");
+
+    let mut scaled = base.clone();
+    scaled.spec.replicas = 5;
+    assert_eq!(hash_of(&rendered(&scaled, &[plugin()], &secrets)), before, "scaling does not roll");
+
+    let mut overridden = base.clone();
+    overridden.spec.config_overrides =
+        Some(crate::crd::ConfigOverrides { server: vec!["a=b".into()], ..Default::default() });
+    assert_ne!(hash_of(&rendered(&overridden, &[plugin()], &secrets)), before, "worker config");
+    let mut upgraded = plugin();
+    upgraded.sha512 = "b".repeat(128);
+    assert_ne!(hash_of(&rendered(&base, &[upgraded], &secrets)), before, "plugin list");
+    let rotated = BTreeMap::from([("aws-credential".to_string(), "101".to_string())]);
+    assert_ne!(hash_of(&rendered(&base, &[plugin()], &rotated)), before, "mounted Secret");
+}
