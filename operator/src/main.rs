@@ -43,6 +43,10 @@ struct InstallArgs {
     /// Further attempts after a download failed in a way that may pass.
     #[arg(long, default_value_t = 3)]
     retries: u32,
+    /// Where the failure lines also go when the file exists: the kubelet shows this file's
+    /// content as the container's termination message, which the Connect status reports.
+    #[arg(long, default_value = "/dev/termination-log")]
+    termination_log: std::path::PathBuf,
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
     log_format: telemetry::LogFormat,
@@ -94,6 +98,21 @@ struct RunArgs {
     /// A directory to cache compiled policies in, so a restart does not compile them again.
     #[arg(long, env = "SLUICE_POLICY_CACHE_DIR")]
     policy_cache_dir: Option<std::path::PathBuf>,
+    /// The REST URL of a Sluice-managed Connect; `{name}` and `{namespace}` are filled in.
+    /// The default is the client Service. An operator run outside the cluster needs a URL it
+    /// can reach, for example a `kubectl port-forward`.
+    #[arg(long, env = "SLUICE_CONNECT_URL_TEMPLATE", default_value = sluice::connect_endpoint::DEFAULT_URL_TEMPLATE)]
+    connect_url_template: String,
+    /// The Confluent Hub API that `confluentHub` plugins are resolved through.
+    #[arg(long, env = "SLUICE_CONFLUENT_HUB_URL", default_value = sluice::connect::resolve::DEFAULT_HUB_URL)]
+    confluent_hub_url: String,
+    /// The Maven repository of `maven` plugins that name none (a mirror, say).
+    #[arg(long, env = "SLUICE_MAVEN_REPOSITORY", default_value = sluice::connect::resolve::DEFAULT_MAVEN_REPOSITORY)]
+    maven_repository: String,
+    /// The image of the Connect pods' plugin-installer init container when `image.init` is
+    /// not set: the operator's own image (the chart passes it).
+    #[arg(long, env = "SLUICE_OPERATOR_IMAGE")]
+    operator_image: Option<String>,
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
     log_format: telemetry::LogFormat,
@@ -111,6 +130,15 @@ impl RunArgs {
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
             policy_cache: self.policy_cache_dir.clone(),
+            connect: {
+                let default = controller::ConnectSettings::default();
+                controller::ConnectSettings {
+                    rest_url_template: self.connect_url_template.clone(),
+                    hub_url: self.confluent_hub_url.clone(),
+                    maven_repository: self.maven_repository.clone(),
+                    operator_image: self.operator_image.clone().unwrap_or(default.operator_image),
+                }
+            },
         }
     }
 }
@@ -134,8 +162,18 @@ async fn main() -> anyhow::Result<()> {
             let report =
                 sluice::installer::install(&list, &options).await.map_err(anyhow::Error::msg)?;
             if !report.failed.is_empty() {
-                for failure in &report.failed {
-                    eprintln!("{failure}");
+                let lines: Vec<String> = report.failed.iter().map(ToString::to_string).collect();
+                for line in &lines {
+                    eprintln!("{line}");
+                }
+                // Outside a pod the file does not exist, and is not created.
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&args.termination_log)
+                {
+                    use std::io::Write as _;
+                    let _ = f.write_all((lines.join("\n") + "\n").as_bytes());
                 }
                 std::process::exit(1);
             }

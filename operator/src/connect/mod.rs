@@ -1,4 +1,6 @@
-//! The `Connect` resource's functional core: what a Connect cluster becomes in Kubernetes.
-//! The controller that applies it (and the plugin resolvers that feed it) come next.
+//! The `Connect` resource's functional core: what a Connect cluster becomes in Kubernetes
+//! (`render`) and the pure half of turning its plugin references into archives (`resolve`).
 
 pub mod render;
+pub mod resolve;
+pub mod status;

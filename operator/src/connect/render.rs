@@ -37,6 +37,8 @@ const PLUGIN_LIST_DIR: &str = "/etc/sluice/plugins";
 pub const DEFAULT_WORKER_IMAGE: &str = "apache/kafka:3.9.1";
 /// The plugin volume's size when `storageLimit` is not set.
 const DEFAULT_STORAGE_LIMIT: &str = "4G";
+/// The init container that runs `sluice install-plugins`.
+pub const INSTALLER_CONTAINER: &str = "install-plugins";
 /// The pod annotation whose change rolls the workers.
 pub const HASH_ANNOTATION: &str = "sluice.dev/config-hash";
 
@@ -59,6 +61,8 @@ pub struct Rendered {
     pub worker_config: ConfigMap,
     pub plugin_list: ConfigMap,
     pub pdb: PodDisruptionBudget,
+    /// What rendering chose differently from the spec, and why, for an Event.
+    pub warnings: Vec<String>,
 }
 
 /// The names of the rendered objects.
@@ -233,7 +237,25 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         }),
         ..StatefulSet::default()
     };
-    Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb }
+    let warnings = installer_image(connect, inputs.operator_image).1.into_iter().collect();
+    Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb, warnings }
+}
+
+/// The init container's image, and a warning when `image.init` names Confluent's init
+/// container: a CFK manifest migrated by changing `apiVersion` keeps that field, and that
+/// image cannot run `sluice install-plugins`, so the operator's image runs instead.
+pub fn installer_image(connect: &Connect, operator_image: &str) -> (String, Option<String>) {
+    let Some(init) = connect.spec.image.as_ref().and_then(|i| i.init.clone()) else {
+        return (operator_image.to_owned(), None);
+    };
+    let repository = init.rsplit_once(':').map_or(init.as_str(), |(r, _)| r);
+    if repository.ends_with("confluent-init-container") {
+        let why = format!(
+            "image.init {init} is Confluent's init container, which cannot run Sluice's installer; using {operator_image}: remove image.init to silence this"
+        );
+        return (operator_image.to_owned(), Some(why));
+    }
+    (init, None)
 }
 
 /// The hash of everything whose change must restart the workers.
@@ -317,8 +339,10 @@ fn pod_template(connect: &Connect, name: &str, inputs: &Inputs<'_>, hash: &str) 
         ..SecurityContext::default()
     };
     let installer = Container {
-        name: "install-plugins".into(),
-        image: Some(image.init.clone().unwrap_or_else(|| inputs.operator_image.to_owned())),
+        name: INSTALLER_CONTAINER.into(),
+        image: Some(installer_image(connect, inputs.operator_image).0),
+        // The installer's last lines name each failed plugin; the status shows them.
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
         args: Some(vec![
             "install-plugins".into(),
             "--plugins".into(),

@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::RestError;
-use super::wire::{ConfigInfos, CreateConnector, ErrorBody, ExpandedConnector, InitialState};
+use super::wire::{
+    ConfigInfos, CreateConnector, ErrorBody, ExpandedConnector, InitialState, PluginInfo,
+};
 
 /// A client for one Kafka Connect cluster's REST API.
 #[derive(Clone)]
@@ -68,6 +70,11 @@ impl ConnectClient {
     /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
         self.call(Method::GET, "connectors?expand=status&expand=info", None).await?.json().await
+    }
+
+    /// `GET /connector-plugins`: the connector classes the workers offer.
+    pub async fn connector_plugins(&self) -> Result<Vec<PluginInfo>, RestError> {
+        self.call(Method::GET, "connector-plugins", None).await?.json().await
     }
 
     /// `POST /connectors` with `initial_state`.

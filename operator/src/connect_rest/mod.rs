@@ -8,6 +8,6 @@ mod wire;
 pub use client::{Auth, ConnectClient};
 pub use error::RestError;
 pub use wire::{
-    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, StateInfo,
-    TaskState,
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, PluginInfo,
+    StateInfo, TaskState,
 };

@@ -99,3 +99,13 @@ pub struct ConfigValueInfo {
     #[serde(default)]
     pub errors: Vec<String>,
 }
+
+/// One entry of `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PluginInfo {
+    pub class: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}

@@ -46,6 +46,7 @@ pub async fn resolve(
     connector: &Connector,
     client: &kube::Client,
     pool: &ClientPool,
+    url_template: &str,
 ) -> Result<Target, AccessError> {
     let namespace = connector.namespace().unwrap_or_default();
     let spec = &connector.spec;
@@ -61,7 +62,7 @@ pub async fn resolve(
                 ))
             })?;
             (
-                connect_endpoint::in_cluster_url(&cluster.name, &cluster_ns),
+                connect_endpoint::url(url_template, &cluster.name, &cluster_ns),
                 format!("{cluster_ns}/{}", cluster.name),
                 connect.spec.connect_rest.clone().unwrap_or_default(),
             )
@@ -72,8 +73,34 @@ pub async fn resolve(
             ));
         }
     };
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    let credentials = Credentials::read(&access, &secrets).await?;
+    target(endpoint, label, &access, &namespace, client, pool).await
+}
+
+/// The REST client of a Sluice-managed Connect, with the credentials its `connectRest`
+/// names, read from the Connect's namespace.
+pub async fn for_connect(
+    connect: &Connect,
+    client: &kube::Client,
+    pool: &ClientPool,
+    url_template: &str,
+) -> Result<Target, AccessError> {
+    let namespace = connect.namespace().unwrap_or_default();
+    let name = connect.name_any();
+    let endpoint = connect_endpoint::url(url_template, &name, &namespace);
+    let access = connect.spec.connect_rest.clone().unwrap_or_default();
+    target(endpoint, format!("{namespace}/{name}"), &access, &namespace, client, pool).await
+}
+
+async fn target(
+    endpoint: String,
+    label: String,
+    access: &ConnectRestAccess,
+    secrets_namespace: &str,
+    client: &kube::Client,
+    pool: &ClientPool,
+) -> Result<Target, AccessError> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), secrets_namespace);
+    let credentials = Credentials::read(access, &secrets).await?;
     let http = pool.client(&endpoint, &credentials)?;
     let rest = ConnectClient::new(http, &endpoint)
         .map_err(|e| {

@@ -102,7 +102,14 @@ async fn apply(
     ctx: &Context,
 ) -> Result<Requeue, Error> {
     let run = Run { connector, api, ctx, now: jiff::Timestamp::now() };
-    let target = match connect_access::resolve(connector, &ctx.client, &ctx.clients).await {
+    let target = match connect_access::resolve(
+        connector,
+        &ctx.client,
+        &ctx.clients,
+        &ctx.settings.connect.rest_url_template,
+    )
+    .await
+    {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
         Err(AccessError::Spec(message)) => {
@@ -577,7 +584,14 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     if names.is_empty() {
         return Ok(Requeue::await_change());
     }
-    let target = match connect_access::resolve(connector, &ctx.client, &ctx.clients).await {
+    let target = match connect_access::resolve(
+        connector,
+        &ctx.client,
+        &ctx.clients,
+        &ctx.settings.connect.rest_url_template,
+    )
+    .await
+    {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
         Err(AccessError::Spec(message)) => {

@@ -1,12 +1,14 @@
 //! The imperative shell: controllers that watch resources, call `plan`, carry the actions out
 //! against Connect and Kubernetes, and write status and Events.
 
+pub mod connect;
 pub mod connect_access;
 pub mod connect_cache;
 pub mod connector;
 pub mod events;
 pub mod host_services;
 pub mod policy;
+pub mod resolvers;
 pub mod restart_policy;
 pub mod transforms;
 
@@ -35,6 +37,32 @@ pub struct Settings {
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
     pub policy_cache: Option<std::path::PathBuf>,
+    /// How Connect clusters are built and reached.
+    pub connect: ConnectSettings,
+}
+
+/// Settings of the Connect controller and its resolvers.
+#[derive(Clone, Debug)]
+pub struct ConnectSettings {
+    /// The REST URL of a Sluice-managed Connect, with `{name}` and `{namespace}` filled in.
+    pub rest_url_template: String,
+    /// The base URL of the Confluent Hub API.
+    pub hub_url: String,
+    /// The Maven repository of `maven` plugins that name none.
+    pub maven_repository: String,
+    /// The image of the plugin-installer init container when `image.init` does not say.
+    pub operator_image: String,
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        Self {
+            rest_url_template: crate::connect_endpoint::DEFAULT_URL_TEMPLATE.into(),
+            hub_url: crate::connect::resolve::DEFAULT_HUB_URL.into(),
+            maven_repository: crate::connect::resolve::DEFAULT_MAVEN_REPOSITORY.into(),
+            operator_image: concat!("ghcr.io/sluice-dev/sluice:", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -44,6 +72,7 @@ impl Default for Settings {
             namespace: None,
             backoff: BackoffSettings::default(),
             policy_cache: None,
+            connect: ConnectSettings::default(),
         }
     }
 }
@@ -57,6 +86,8 @@ pub struct Context {
     pub clients: connect_access::ClientPool,
     /// Every Policy's loaded module.
     pub policies: policy::PolicyRegistry,
+    /// Turns Connect plugin references into archives.
+    pub resolvers: resolvers::Resolvers,
     connector_triggers: Mutex<Option<UnboundedReceiver<ObjectRef<Connector>>>>,
 }
 
@@ -79,6 +110,7 @@ impl Context {
             cache,
             clients: connect_access::ClientPool::default(),
             policies: policy::PolicyRegistry::new(engine),
+            resolvers: resolvers::Resolvers::default(),
             connector_triggers: Mutex::new(Some(triggers)),
         })
     }
@@ -111,5 +143,5 @@ impl Context {
 /// Runs every controller until a shutdown signal.
 pub async fn run(ctx: Context) {
     let ctx = Arc::new(ctx);
-    tokio::join!(connector::run(ctx.clone()), policy::run(ctx));
+    tokio::join!(connector::run(ctx.clone()), connect::run(ctx.clone()), policy::run(ctx));
 }

@@ -50,9 +50,7 @@ impl PluginList {
             if !names.insert(p.name.as_str()) {
                 return Err(format!("plugin {:?} is listed twice", p.name));
             }
-            let hex = p.sha512.len() == 128
-                && p.sha512.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            if !hex {
+            if !is_sha512_hex(&p.sha512) {
                 return Err(format!(
                     "plugin {:?}: sha512 must be 128 lowercase hex digits (sha512sum <archive>)",
                     p.name
@@ -68,7 +66,13 @@ impl PluginList {
     }
 }
 
-fn is_plugin_name(name: &str) -> bool {
+/// 128 lowercase hex digits, as `sha512sum` prints them.
+pub fn is_sha512_hex(text: &str) -> bool {
+    text.len() == 128 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A plugin name the installer accepts as a directory under the plugin path.
+pub fn is_plugin_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
         && !name.starts_with('.')

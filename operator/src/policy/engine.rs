@@ -249,9 +249,7 @@ impl PolicyEngine {
             instance.sluice_policy_resolver().call_resolve(&mut *store, input)
         })?;
         let archive = result.map_err(|e| PolicyError::Rejected(text(e)))?;
-        let hex = archive.sha512.len() == 128
-            && archive.sha512.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !hex {
+        if !crate::installer::plugin_list::is_sha512_hex(&archive.sha512) {
             return Err(PolicyError::BadOutput {
                 detail: "sha512 must be 128 lowercase hex digits".into(),
             });

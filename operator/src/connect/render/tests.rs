@@ -44,7 +44,10 @@ fn the_confluent_hub_example_renders_a_worker_statefulset_with_the_installer() {
     assert_eq!(spec.service_name.as_deref(), Some("connect-workers"));
     let pod = spec.template.spec.as_ref().unwrap();
     let init = &pod.init_containers.as_ref().unwrap()[0];
-    assert_eq!(init.image.as_deref(), Some("confluentinc/confluent-init-container:2.2.0-1"));
+    // The example keeps CFK's init image, which cannot run the installer: Sluice's runs.
+    assert_eq!(init.image.as_deref(), Some("ghcr.io/sluice-dev/sluice:0.1.0"));
+    assert!(r.warnings[0].contains("image.init confluentinc/confluent-init-container:2.2.0-1"));
+    assert_eq!(init.termination_message_policy.as_deref(), Some("FallbackToLogsOnError"));
     assert_eq!(
         init.args.as_ref().unwrap(),
         &[

@@ -1,0 +1,301 @@
+//! What a Connect's status says, planned from what the controller observed: the conditions,
+//! the resolved plugins, the mounts and the classes the workers offer.
+
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::conditions::ConditionUpdate;
+use crate::connect::render::INSTALLER_CONTAINER;
+use crate::connect_rest::PluginInfo;
+use crate::crd::{ConnectSpec, InstalledConnectorClass, MountedSecretStatus, ResolvedPlugin};
+use crate::installer::PluginArchive;
+
+pub const READY: &str = "Ready";
+pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
+pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
+
+/// What one reconcile saw.
+#[derive(Debug)]
+pub struct Observed {
+    /// The number of plugins resolved, or a line per plugin that was not.
+    pub resolution: Result<usize, Vec<String>>,
+    /// A line per mounted Secret that does not exist.
+    pub missing_secrets: Vec<String>,
+    pub desired_replicas: i32,
+    pub ready_replicas: i32,
+    /// A line per distinct installer failure in the workers' pods.
+    pub install_failures: Vec<String>,
+    /// Whether any pod's installer finished, or any worker is ready.
+    pub installed_somewhere: bool,
+}
+
+impl Default for Observed {
+    fn default() -> Self {
+        Self {
+            resolution: Ok(0),
+            missing_secrets: Vec::new(),
+            desired_replicas: 0,
+            ready_replicas: 0,
+            install_failures: Vec::new(),
+            installed_somewhere: false,
+        }
+    }
+}
+
+/// The conditions `observed` calls for. `PluginsInstalled` is left out while nothing is
+/// known about it (no pod has run its installer yet).
+pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
+    let mut out = Vec::new();
+    let blocked = match &observed.resolution {
+        Ok(n) => {
+            out.push(ConditionUpdate::new(
+                PLUGINS_RESOLVED,
+                true,
+                "Resolved",
+                format!("{n} plugin(s) resolved to archives with a sha512"),
+            ));
+            None
+        }
+        Err(lines) => {
+            let message = format!(
+                "{}; the workers keep their previous plugins until this is fixed",
+                lines.join("; ")
+            );
+            out.push(ConditionUpdate::new(PLUGINS_RESOLVED, false, "PluginUnresolvable", message));
+            Some((
+                "PluginUnresolvable",
+                "a plugin cannot be resolved (see PluginsResolved)".to_owned(),
+            ))
+        }
+    };
+    let blocked = blocked.or_else(|| {
+        (!observed.missing_secrets.is_empty()).then(|| {
+            (
+                "SecretMissing",
+                format!(
+                    "{}; the cluster is left as it was until the Secret exists",
+                    observed.missing_secrets.join("; ")
+                ),
+            )
+        })
+    });
+    if !observed.install_failures.is_empty() {
+        out.push(ConditionUpdate::new(
+            PLUGINS_INSTALLED,
+            false,
+            "InstallFailed",
+            observed.install_failures.join("; "),
+        ));
+    } else if observed.installed_somewhere {
+        out.push(ConditionUpdate::new(
+            PLUGINS_INSTALLED,
+            true,
+            "Installed",
+            "the plugin installer finished in the workers' pods",
+        ));
+    }
+    let ready = match blocked {
+        Some((reason, message)) => ConditionUpdate::new(READY, false, reason, message),
+        None if !observed.install_failures.is_empty() => ConditionUpdate::new(
+            READY,
+            false,
+            "InstallFailed",
+            "the plugin installer failed (see PluginsInstalled)",
+        ),
+        None if observed.ready_replicas >= observed.desired_replicas => ConditionUpdate::new(
+            READY,
+            true,
+            "WorkersReady",
+            format!("{} of {} workers ready", observed.ready_replicas, observed.desired_replicas),
+        ),
+        None => ConditionUpdate::new(
+            READY,
+            false,
+            "WorkersNotReady",
+            format!("{} of {} workers ready", observed.ready_replicas, observed.desired_replicas),
+        ),
+    };
+    out.push(ready);
+    out
+}
+
+/// Where each mounted Secret and certificate Secret is in the workers.
+pub fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
+    let secrets = spec.mounted_secrets.iter().map(|s| (s, "/mnt/secrets"));
+    let certs = spec.connector_tls_certs.iter().map(|s| (s, "/mnt/sslcerts"));
+    secrets
+        .chain(certs)
+        .map(|(s, dir)| MountedSecretStatus {
+            secret_ref: s.secret_ref.clone(),
+            path: format!("{dir}/{}", s.secret_ref),
+        })
+        .collect()
+}
+
+/// The resolved plugins as status shows them (never with download headers).
+pub fn resolved(plugins: &[PluginArchive]) -> Vec<ResolvedPlugin> {
+    plugins
+        .iter()
+        .map(|p| ResolvedPlugin {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            source: p.source.clone(),
+            archive_url: crate::installer::download::redacted(&p.archive_url),
+            sha512: Some(p.sha512.clone()),
+        })
+        .collect()
+}
+
+/// The connector classes of `GET /connector-plugins` (transforms and converters left out).
+pub fn classes(plugins: &[PluginInfo]) -> Vec<InstalledConnectorClass> {
+    let mut out: Vec<InstalledConnectorClass> = plugins
+        .iter()
+        .filter(|p| matches!(p.kind.as_str(), "source" | "sink"))
+        .map(|p| InstalledConnectorClass {
+            class: p.class.clone(),
+            kind: p.kind.clone(),
+            version: p.version.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.class.cmp(&b.class));
+    out
+}
+
+/// The installer failures the pods' init containers report, one line per distinct message,
+/// naming the pods. The kubelet keeps the message of the last failed run while the
+/// container is in back-off, so a crash-looping installer still shows why.
+pub fn install_failures(pods: &[Pod]) -> Vec<String> {
+    let mut by_message: Vec<(String, Vec<String>)> = Vec::new();
+    for pod in pods {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let statuses = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
+        for c in statuses.into_iter().flatten().filter(|c| c.name == INSTALLER_CONTAINER) {
+            let terminated = [c.state.as_ref(), c.last_state.as_ref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.terminated.as_ref())
+                .find(|t| t.exit_code != 0);
+            let Some(t) = terminated else { continue };
+            let message = t
+                .message
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(|m| m.lines().collect::<Vec<_>>().join("; "))
+                .unwrap_or_else(|| format!("exit code {}", t.exit_code));
+            match by_message.iter_mut().find(|(m, _)| *m == message) {
+                Some((_, pods)) => pods.push(name.clone()),
+                None => by_message.push((message, vec![name.clone()])),
+            }
+        }
+    }
+    by_message
+        .into_iter()
+        .map(|(message, pods)| {
+            crate::text::truncate(&format!("pod {}: {message}", pods.join(", ")), 2000, "…")
+        })
+        .collect()
+}
+
+/// Whether any pod's installer has finished successfully.
+pub fn installer_finished(pods: &[Pod]) -> bool {
+    pods.iter().any(|pod| {
+        let statuses = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
+        statuses.into_iter().flatten().any(|c| {
+            c.name == INSTALLER_CONTAINER
+                && c.state
+                    .as_ref()
+                    .and_then(|s| s.terminated.as_ref())
+                    .is_some_and(|t| t.exit_code == 0)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, state: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name},
+            "status": {"initContainerStatuses": [{
+                "name": "install-plugins", "image": "i", "imageID": "", "ready": false,
+                "restartCount": 1, "state": state,
+            }]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn unresolvable_plugins_block_readiness_and_name_the_plugin() {
+        let observed = Observed {
+            resolution: Err(vec!["plugin s3 (spec.build.onDemand.plugins.confluentHub[0]): Confluent Hub has no plugin".into()]),
+            desired_replicas: 2,
+            ..Observed::default()
+        };
+        let c = conditions(&observed);
+        assert_eq!(c[0].type_, PLUGINS_RESOLVED);
+        assert!(!c[0].status);
+        assert!(
+            c[0].message.starts_with("plugin s3 (spec.build.onDemand.plugins.confluentHub[0])")
+        );
+        assert!(
+            c[0].message.ends_with("the workers keep their previous plugins until this is fixed")
+        );
+        let ready = c.iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!((ready.status, ready.reason), (false, "PluginUnresolvable"));
+    }
+
+    #[test]
+    fn readiness_counts_workers_and_install_failures_win() {
+        let mut observed = Observed {
+            resolution: Ok(1),
+            desired_replicas: 2,
+            ready_replicas: 1,
+            ..Observed::default()
+        };
+        let ready = |o: &Observed| conditions(o).into_iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!(
+            (ready(&observed).reason, ready(&observed).message.as_str()),
+            ("WorkersNotReady", "1 of 2 workers ready")
+        );
+        observed.ready_replicas = 2;
+        assert!(ready(&observed).status);
+        assert!(conditions(&observed).iter().all(|c| c.type_ != PLUGINS_INSTALLED));
+        observed.install_failures = vec!["pod c-1: plugin x: sha512 mismatch".into()];
+        assert_eq!(ready(&observed).reason, "InstallFailed");
+        let installed =
+            conditions(&observed).into_iter().find(|c| c.type_ == PLUGINS_INSTALLED).unwrap();
+        assert_eq!(installed.message, "pod c-1: plugin x: sha512 mismatch");
+    }
+
+    #[test]
+    fn install_failures_come_from_the_current_or_last_run_and_are_grouped() {
+        let failed = serde_json::json!({"terminated": {"exitCode": 1, "message": "plugin s3: HTTP 404 from https://h/s3.zip\n"}});
+        let waiting = serde_json::json!({"waiting": {"reason": "CrashLoopBackOff"}});
+        let mut backing_off = pod("c-1", waiting);
+        backing_off.status.as_mut().unwrap().init_container_statuses.as_mut().unwrap()[0]
+            .last_state = Some(serde_json::from_value(failed.clone()).unwrap());
+        let pods = [
+            pod("c-0", failed),
+            backing_off,
+            pod("c-2", serde_json::json!({"terminated": {"exitCode": 0}})),
+        ];
+        assert_eq!(
+            install_failures(&pods),
+            ["pod c-0, c-1: plugin s3: HTTP 404 from https://h/s3.zip"]
+        );
+        assert!(installer_finished(&pods));
+    }
+
+    #[test]
+    fn only_connector_classes_are_listed_sorted() {
+        let infos: Vec<PluginInfo> = serde_json::from_value(serde_json::json!([
+            {"class": "b.Sink", "type": "sink", "version": "1"},
+            {"class": "x.Transform", "type": "transformation"},
+            {"class": "a.Source", "type": "source", "version": "1"},
+        ]))
+        .unwrap();
+        let names: Vec<_> = classes(&infos).into_iter().map(|c| c.class).collect();
+        assert_eq!(names, ["a.Source", "b.Sink"]);
+    }
+}

@@ -1,0 +1,277 @@
+//! The Connect controller: resolves the plugins, renders the cluster (`connect::render`),
+//! applies it with server-side apply under the Connect's ownership, and reports what the
+//! StatefulSet, the pods' installers and the workers' REST API say in the Connect's status.
+//!
+//! Nothing is applied while a plugin cannot be resolved or a mounted Secret is missing: the
+//! workers keep running what they run, and the status says which plugin or Secret and why.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use k8s_openapi::api::{
+    apps::v1::StatefulSet,
+    core::v1::{ConfigMap, Pod, Secret, Service},
+    policy::v1::PodDisruptionBudget,
+};
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{ListParams, Patch, PatchParams},
+    runtime::{
+        controller::{Action as Requeue, Controller},
+        events::EventType,
+        watcher,
+    },
+};
+use serde::Serialize;
+use tracing::{info, warn};
+
+use super::{Context, FIELD_MANAGER, connect_access, events};
+use crate::conditions;
+use crate::connect::{render, status};
+use crate::connect_endpoint;
+use crate::crd::{Connect, ConnectStatus};
+
+pub async fn run(ctx: Arc<Context>) {
+    let connects: Api<Connect> = ctx.watched();
+    let sets: Api<StatefulSet> = ctx.watched();
+    let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=sluice");
+    Controller::new(connects, watcher::Config::default().any_semantic())
+        // A worker becoming ready (or not) shows in the status without waiting for a resync.
+        .owns(sets, managed)
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                warn!(error = %e, "connect reconcile failed");
+            }
+        })
+        .await;
+}
+
+fn error_policy(_: Arc<Connect>, error: &kube::Error, ctx: Arc<Context>) -> Requeue {
+    warn!(%error, "will retry");
+    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
+}
+
+#[tracing::instrument(skip_all, fields(namespace = connect.namespace(), name = connect.name_any()))]
+async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, kube::Error> {
+    if connect.metadata.deletion_timestamp.is_some() {
+        // Owner references hand the rendered objects to the garbage collector.
+        return Ok(Requeue::await_change());
+    }
+    let namespace = connect.namespace().unwrap_or_default();
+    let name = connect.name_any();
+    let mut next = connect.status.clone().unwrap_or_default();
+    next.observed_generation = connect.metadata.generation;
+    next.rest_endpoint =
+        Some(connect_endpoint::url(&ctx.settings.connect.rest_url_template, &name, &namespace));
+    next.mounts = status::mounts(&connect.spec);
+
+    let mut observed =
+        status::Observed { desired_replicas: connect.spec.replicas, ..status::Observed::default() };
+    let resolved = ctx.resolvers.resolve(&ctx, &connect, &namespace).await;
+    let secret_versions = secret_versions(&ctx, &connect, &namespace).await?;
+    observed.missing_secrets = secret_versions.as_ref().err().cloned().unwrap_or_default();
+    match (&resolved, &secret_versions) {
+        (Ok(plugins), Ok(versions)) => {
+            observed.resolution = Ok(plugins.len());
+            next.plugins = status::resolved(plugins);
+            let inputs = render::Inputs {
+                plugins,
+                operator_image: &ctx.settings.connect.operator_image,
+                secret_versions: versions,
+            };
+            let rendered = render::render(&connect, &name, &namespace, &inputs);
+            apply_all(&ctx, &connect, &namespace, &rendered).await?;
+        }
+        (Err(failures), _) => {
+            observed.resolution = Err(failures.iter().map(ToString::to_string).collect());
+        }
+        (Ok(_), Err(_)) => {}
+    }
+
+    let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
+    if let Some(set) = sets.get_opt(&name).await? {
+        let s = set.status.unwrap_or_default();
+        next.replicas = Some(s.replicas);
+        observed.ready_replicas = s.ready_replicas.unwrap_or(0);
+        next.ready_replicas = Some(observed.ready_replicas);
+    }
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
+    let selector =
+        format!("app.kubernetes.io/instance={name},app.kubernetes.io/name=kafka-connect");
+    let pods = pods.list(&ListParams::default().labels(&selector)).await?.items;
+    observed.install_failures = status::install_failures(&pods);
+    observed.installed_somewhere = status::installer_finished(&pods) || observed.ready_replicas > 0;
+    // Workers that do not answer leave the last list in place: it changes only when the
+    // plugins do, and those roll the workers, who then answer again.
+    if let Ok(target) = connect_access::for_connect(
+        &connect,
+        &ctx.client,
+        &ctx.clients,
+        &ctx.settings.connect.rest_url_template,
+    )
+    .await
+        && let Ok(plugins) = target.client.connector_plugins().await
+    {
+        next.installed_connector_classes = status::classes(&plugins);
+    }
+
+    let now = jiff::Timestamp::now();
+    for update in status::conditions(&observed) {
+        conditions::set(&mut next.conditions, update, connect.metadata.generation, now);
+    }
+    announce(&ctx, &connect, &next).await;
+    if connect.status.as_ref() != Some(&next) {
+        write_status(&ctx, &connect, &namespace, &next).await?;
+    }
+    Ok(Requeue::requeue(ctx.settings.resync))
+}
+
+/// The `resourceVersion` of every mounted Secret, so that a changed Secret rolls the workers,
+/// or a line per Secret that does not exist.
+async fn secret_versions(
+    ctx: &Context,
+    connect: &Connect,
+    namespace: &str,
+) -> Result<Result<BTreeMap<String, String>, Vec<String>>, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut versions = BTreeMap::new();
+    let mut missing = Vec::new();
+    let fields = [
+        ("mountedSecrets", &connect.spec.mounted_secrets),
+        ("connectorTLSCerts", &connect.spec.connector_tls_certs),
+    ];
+    for (field, refs) in fields {
+        for (i, r) in refs.iter().enumerate() {
+            // Metadata only: the operator has no reason to hold the values.
+            match api.get_metadata_opt(&r.secret_ref).await? {
+                Some(meta) => {
+                    versions.insert(r.secret_ref.clone(), meta.resource_version().unwrap_or_default());
+                }
+                None => missing.push(format!(
+                    "spec.{field}[{i}]: Secret {} does not exist in {namespace}: create it, or remove it from spec.{field}",
+                    r.secret_ref
+                )),
+            }
+        }
+    }
+    Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })
+}
+
+/// Applies every rendered object, the StatefulSet last so that what its pods mount exists.
+async fn apply_all(
+    ctx: &Context,
+    connect: &Connect,
+    namespace: &str,
+    rendered: &render::Rendered,
+) -> Result<(), kube::Error> {
+    let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
+    apply::<ConfigMap>(ctx, namespace, &owner, &rendered.worker_config).await?;
+    apply::<ConfigMap>(ctx, namespace, &owner, &rendered.plugin_list).await?;
+    apply::<Service>(ctx, namespace, &owner, &rendered.headless).await?;
+    apply::<Service>(ctx, namespace, &owner, &rendered.client).await?;
+    apply::<PodDisruptionBudget>(ctx, namespace, &owner, &rendered.pdb).await?;
+
+    let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), namespace);
+    let name = rendered.stateful_set.name_any();
+    let before = sets.get_opt(&name).await?.and_then(|s| hash_of(&s));
+    apply::<StatefulSet>(ctx, namespace, &owner, &rendered.stateful_set).await?;
+    let after = hash_of(&rendered.stateful_set);
+    if before != after {
+        let note = match before {
+            None => format!("Created StatefulSet {name} with {} worker(s)", connect.spec.replicas),
+            Some(_) => format!(
+                "The worker config, plugin list or a mounted Secret changed: rolling the workers of StatefulSet {name}"
+            ),
+        };
+        info!("{note}");
+        events::publish(ctx, connect, EventType::Normal, "Applied", "Apply", &note).await;
+        for warning in &rendered.warnings {
+            events::publish(ctx, connect, EventType::Warning, "SpecAdjusted", "Render", warning)
+                .await;
+        }
+    }
+    Ok(())
+}
+
+fn hash_of(set: &StatefulSet) -> Option<String> {
+    set.spec
+        .as_ref()?
+        .template
+        .metadata
+        .as_ref()?
+        .annotations
+        .as_ref()?
+        .get(render::HASH_ANNOTATION)
+        .cloned()
+}
+
+async fn apply<K>(
+    ctx: &Context,
+    namespace: &str,
+    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+    object: &K,
+) -> Result<(), kube::Error>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let mut object = object.clone();
+    object.meta_mut().owner_references = Some(vec![owner.clone()]);
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    api.patch(
+        &object.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&object),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An Event for each condition that turned bad, or changed its message while bad, since the
+/// last status: once per change, not once per resync.
+async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
+    let before = connect.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    for c in next.conditions.iter().filter(|c| c.status == "False" && c.type_ != status::READY) {
+        let unchanged = conditions::find(before, &c.type_)
+            .is_some_and(|b| b.status == c.status && b.message == c.message);
+        if !unchanged {
+            events::publish(ctx, connect, EventType::Warning, &c.reason, "Reconcile", &c.message)
+                .await;
+        }
+    }
+    let ready = conditions::find(&next.conditions, status::READY);
+    if let Some(r) = ready.filter(|r| r.reason == "SecretMissing") {
+        let unchanged =
+            conditions::find(before, status::READY).is_some_and(|b| b.message == r.message);
+        if !unchanged {
+            events::publish(ctx, connect, EventType::Warning, &r.reason, "Reconcile", &r.message)
+                .await;
+        }
+    }
+}
+
+async fn write_status(
+    ctx: &Context,
+    connect: &Connect,
+    namespace: &str,
+    next: &ConnectStatus,
+) -> Result<(), kube::Error> {
+    let api: Api<Connect> = Api::namespaced(ctx.client.clone(), namespace);
+    let patch = serde_json::json!({
+        "apiVersion": Connect::api_version(&()),
+        "kind": Connect::kind(&()),
+        "status": next,
+    });
+    api.patch_status(
+        &connect.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(patch),
+    )
+    .await?;
+    Ok(())
+}
