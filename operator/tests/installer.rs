@@ -4,93 +4,14 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader, Cursor, Write},
-    net::{TcpListener, TcpStream},
+    io::{Cursor, Write},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
     time::Duration,
 };
 
 use sha2::{Digest, Sha512};
 use sluice::installer::{self, Options, PluginArchive, PluginList, Report};
-
-// ---- a small HTTP server ---------------------------------------------------------------
-
-#[derive(Clone)]
-enum Reply {
-    Bytes(Vec<u8>),
-    /// Claims `claimed` bytes, sends `bytes`, closes.
-    Truncated {
-        bytes: Vec<u8>,
-        claimed: usize,
-    },
-    /// Accepts and never answers.
-    Hang,
-}
-
-#[derive(Clone, Default)]
-struct Server {
-    routes: Arc<Mutex<BTreeMap<String, Reply>>>,
-    base: String,
-}
-
-impl Server {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = Server { routes: Arc::default(), base };
-        let routes = server.routes.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let routes = routes.clone();
-                std::thread::spawn(move || serve(stream, &routes));
-            }
-        });
-        server
-    }
-
-    fn route(&self, path: &str, reply: Reply) -> String {
-        self.routes.lock().unwrap().insert(path.to_owned(), reply);
-        format!("{}{path}", self.base)
-    }
-}
-
-fn serve(mut stream: TcpStream, routes: &Mutex<BTreeMap<String, Reply>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-            break;
-        }
-    }
-    let reply = routes.lock().unwrap().get(&path).cloned();
-    let _ = match reply {
-        None => stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
-        Some(Reply::Bytes(b)) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                b.len()
-            );
-            stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&b))
-        }
-        Some(Reply::Truncated { bytes, claimed }) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {claimed}\r\nconnection: close\r\n\r\n"
-            );
-            stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&bytes))
-        }
-        Some(Reply::Hang) => {
-            std::thread::sleep(Duration::from_secs(30));
-            Ok(())
-        }
-    };
-}
+use sluice_e2e::http_server::{Reply, Server};
 
 // ---- archives ---------------------------------------------------------------------------
 

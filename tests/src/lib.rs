@@ -14,6 +14,7 @@ use std::{
 use serde_json::Value;
 
 pub mod fake_connect;
+pub mod http_server;
 
 /// The environment written by `tests/env/testenv up` (its `env` file, sourced by `tests/run`).
 #[derive(Clone, Debug)]

@@ -118,6 +118,15 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
         &["watch", "policies.sluice.dev", "--all-namespaces"],
         &["patch", "policies.sluice.dev", "--subresource=status", "--all-namespaces"],
         &["get", "configmaps", "--all-namespaces"],
+        &["watch", "connects.sluice.dev", "--all-namespaces"],
+        &["patch", "connects.sluice.dev", "--subresource=status", "--all-namespaces"],
+        &["create", "statefulsets.apps", "--all-namespaces"],
+        &["patch", "statefulsets.apps", "--all-namespaces"],
+        &["watch", "statefulsets.apps", "--all-namespaces"],
+        &["patch", "services", "--all-namespaces"],
+        &["patch", "configmaps", "--all-namespaces"],
+        &["patch", "poddisruptionbudgets.policy", "--all-namespaces"],
+        &["list", "pods", "--all-namespaces"],
     ];
     for args in allowed {
         assert!(can(&env, &sa, args), "the operator needs {args:?}");
@@ -126,7 +135,11 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
         &["list", "secrets", "--all-namespaces"],
         &["list", "configmaps", "--all-namespaces"],
         &["update", "policies.sluice.dev", "--all-namespaces"],
-        &["patch", "connects.sluice.dev", "--subresource=status", "--all-namespaces"],
+        &["patch", "connects.sluice.dev", "--all-namespaces"],
+        &["delete", "statefulsets.apps", "--all-namespaces"],
+        &["delete", "services", "--all-namespaces"],
+        &["get", "pods", "--all-namespaces", "--subresource=log"],
+        &["create", "pods", "--subresource=exec", "--all-namespaces"],
         &["delete", "connectors.sluice.dev", "--all-namespaces"],
         &["create", "connectors.sluice.dev", "--all-namespaces"],
         &["create", "pods", "--all-namespaces"],

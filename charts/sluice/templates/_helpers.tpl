@@ -53,10 +53,32 @@ Secrets, and nothing touches workloads until the Connect controller renders them
 - apiGroups: ["sluice.dev"]
   resources: ["connectors/finalizers"]
   verbs: ["update"]
-# A Connector's connectClusterRef is resolved to the Connect's REST endpoint and access.
+# Connects: watched and reconciled; a Connector's connectClusterRef is resolved through them.
 - apiGroups: ["sluice.dev"]
   resources: ["connects"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["sluice.dev"]
+  resources: ["connects/status"]
+  verbs: ["get", "patch"]
+# What a Connect renders, applied server-side (create for the first apply). Nothing is
+# deleted by hand: owner references let the garbage collector remove it with the Connect.
+- apiGroups: ["apps"]
+  resources: ["statefulsets"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "create", "patch"]
+# Where OwnerReferencesPermissionEnforcement is on, owning objects needs this.
+- apiGroups: ["sluice.dev"]
+  resources: ["connects/finalizers"]
+  verbs: ["update"]
+# The workers' pods: read for the plugin installer's termination message.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
 # Policies: watched, their modules loaded, their status written by server-side apply.
 - apiGroups: ["sluice.dev"]
   resources: ["policies"]
@@ -64,11 +86,13 @@ Secrets, and nothing touches workloads until the Connect controller renders them
 - apiGroups: ["sluice.dev"]
   resources: ["policies/status"]
   verbs: ["get", "patch"]
-# A Policy's module from spec.module.configMapRef: read one by one, never listed.
+# A Policy's module from spec.module.configMapRef: read one by one, never listed; a
+# Connect's worker config and plugin list: applied server-side.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get"]
-# Credentials and certificates named by connectRest.authentication and tls: read one by one.
+  verbs: ["get", "create", "patch"]
+# Credentials and certificates named by connectRest.authentication and tls: read one by
+# one; a Connect's mounted Secrets: their metadata only (the version rolls the workers).
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
