@@ -84,9 +84,9 @@ fn serve(
     };
     let _ = match reply {
         Reply::Status(code) => stream.write_all(head(&format!("{code} Status"), 0).as_bytes()),
-        Reply::Bytes(b) => stream
-            .write_all(head("200 OK", b.len()).as_bytes())
-            .and_then(|()| stream.write_all(&b)),
+        Reply::Bytes(b) => {
+            stream.write_all(head("200 OK", b.len()).as_bytes()).and_then(|()| stream.write_all(&b))
+        }
         Reply::Truncated { bytes, claimed } => stream
             .write_all(head("200 OK", claimed).as_bytes())
             .and_then(|()| stream.write_all(&bytes)),

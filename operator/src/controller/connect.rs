@@ -240,8 +240,15 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
         let unchanged = conditions::find(before, &c.type_)
             .is_some_and(|b| b.status == c.status && b.message == c.message);
         if !unchanged {
-            events::publish(ctx, connect, EventType::Warning, &c.reason, "Reconcile", &c.message)
-                .await;
+            events::publish_new(
+                ctx,
+                connect,
+                EventType::Warning,
+                &c.reason,
+                "Reconcile",
+                &c.message,
+            )
+            .await;
         }
     }
     let ready = conditions::find(&next.conditions, status::READY);
@@ -249,8 +256,15 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
         let unchanged =
             conditions::find(before, status::READY).is_some_and(|b| b.message == r.message);
         if !unchanged {
-            events::publish(ctx, connect, EventType::Warning, &r.reason, "Reconcile", &r.message)
-                .await;
+            events::publish_new(
+                ctx,
+                connect,
+                EventType::Warning,
+                &r.reason,
+                "Reconcile",
+                &r.message,
+            )
+            .await;
         }
     }
 }

@@ -81,6 +81,7 @@ impl Default for Settings {
 pub struct Context {
     pub client: kube::Client,
     pub recorder: Recorder,
+    pub reporter: Reporter,
     pub settings: Settings,
     pub cache: Arc<connect_cache::ConnectCache>,
     pub clients: connect_access::ClientPool,
@@ -104,7 +105,8 @@ impl Context {
             Reporter { controller: "sluice".into(), instance: std::env::var("POD_NAME").ok() };
         let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);
         Ok(Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: Recorder::new(client.clone(), reporter.clone()),
+            reporter,
             client,
             settings,
             cache,

@@ -90,22 +90,18 @@ impl Resolvers {
             }
             Source::Hub(p) => {
                 let base = &settings.hub_url;
-                let (version, url, sha512) = self
-                    .hub(base, p, known)
-                    .await
-                    .map_err(|e| reference.fail(e.replace(base.as_str(), &redacted(base))))?;
+                let (version, url, sha512) =
+                    self.hub(base, p, known).await.map_err(|e| reference.fail(scrub(&e, base)))?;
                 Ok(archive(Some(version), url, sha512))
             }
             Source::Maven(p) => {
                 let repository = p.repository.as_deref().unwrap_or(&settings.maven_repository);
                 let url = resolve::maven_artifact_url(repository, p);
                 // A private repository's URL may carry credentials; messages show it without.
-                let sha512 = self.maven(&url, known).await.map_err(|e| {
-                    let shown = redacted(repository);
-                    reference.fail(
-                        e.replace(repository.trim_end_matches('/'), shown.trim_end_matches('/')),
-                    )
-                })?;
+                let sha512 = self
+                    .maven(&url, known)
+                    .await
+                    .map_err(|e| reference.fail(scrub(&e, repository)))?;
                 Ok(archive(Some(p.version.clone()), url, sha512))
             }
             Source::Custom(p) => custom(ctx, p, namespace)
@@ -255,6 +251,12 @@ impl Resolvers {
     }
 }
 
+/// `text` with `base` (and every URL under it) shown without credentials.
+fn scrub(text: &str, base: &str) -> String {
+    let shown = redacted(base);
+    text.replace(base.trim_end_matches('/'), shown.trim_end_matches('/'))
+}
+
 /// A `custom` plugin, resolved by its plugin-resolver policy.
 async fn custom(ctx: &Context, p: &CustomPlugin, namespace: &str) -> Result<PluginArchive, String> {
     let policy_name = &p.policy_ref.name;
@@ -307,4 +309,17 @@ async fn custom(ctx: &Context, p: &CustomPlugin, namespace: &str) -> Result<Plug
         sha512: archive.sha512,
         headers: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_show_a_repository_without_its_credentials() {
+        let base = "https://user:s3cret@repo.example/maven2/";
+        let text = "the repository has no https://user:s3cret@repo.example/maven2/org/x/1/x-1.jar";
+        assert_eq!(
+            super::scrub(text, base),
+            "the repository has no https://repo.example/maven2/org/x/1/x-1.jar"
+        );
+    }
 }

@@ -1,0 +1,669 @@
+//! Connect clusters end to end on the real API server: each seed example becomes the
+//! StatefulSet, Services, ConfigMaps and PDB a Kafka Connect cluster needs; a plugin the
+//! operator resolved through a local server that speaks the Confluent Hub API is installed
+//! by `sluice install-plugins` from the list the operator wrote, and a real worker started on
+//! that directory offers its classes (in the Connect's status too) and runs a Connector of
+//! that class; bad plugins are named in the status and leave the cluster as it was.
+//!
+//! The environment has no kubelet: no pod runs. Where the status reads a pod (the
+//! installer's termination message), the test writes the pod's status as the kubelet would,
+//! with the message the real installer wrote.
+
+use std::{io::Write, path::Path, process::Command, time::Duration};
+
+use serde_json::Value;
+use sha1::Sha1;
+use sha2::{Digest, Sha512};
+use sluice_e2e::http_server::{Reply, Server};
+use sluice_e2e::{Operator, TestEnv, http_get, shared_examples, sluice_binary, wait_for};
+
+const OPERATOR_IMAGE: &str = "sluice-test/sluice:e2e";
+
+fn sha512(bytes: &[u8]) -> String {
+    format!("{:x}", Sha512::digest(bytes))
+}
+
+fn sha1(bytes: &[u8]) -> String {
+    format!("{:x}", Sha1::digest(bytes))
+}
+
+/// A zip in Confluent Hub's layout: `<dir>/manifest.json` and `<dir>/lib/<jar>`.
+fn hub_archive(dir: &str, jars: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file(format!("{dir}/manifest.json"), options).unwrap();
+    zip.write_all(format!(r#"{{"name": "{dir}"}}"#).as_bytes()).unwrap();
+    for (name, bytes) in jars {
+        zip.start_file(format!("{dir}/lib/{name}"), options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Serves `archive` as plugin `owner/name` `version` in the Hub API's shape; returns the
+/// archive's path on the server.
+fn publish_on_hub(
+    hub: &Server,
+    owner: &str,
+    name: &str,
+    version: &str,
+    archive: &[u8],
+    published_sha1: &str,
+) -> String {
+    let file = format!("{owner}-{name}-{version}.zip");
+    let archive_path = format!("/api/plugins/{owner}/{name}/versions/{version}/{file}");
+    let archive_url = hub.route(&archive_path, Reply::Bytes(archive.to_vec()));
+    let manifest = serde_json::json!({
+        "name": name, "version": version, "owner": {"username": owner},
+        "title": name, "archive": {"name": file, "url": archive_url, "md5": "", "sha1": published_sha1},
+    });
+    hub.route(
+        &format!("/api/plugins/{owner}/{name}/versions/{version}"),
+        Reply::Bytes(manifest.to_string().into_bytes()),
+    );
+    archive_path
+}
+
+fn example(file: &str, namespace: &str) -> String {
+    let path = shared_examples().into_iter().find(|p| p.ends_with(file)).expect(file);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("namespace: confluent", &format!("namespace: {namespace}"))
+}
+
+fn get(env: &TestEnv, kind: &str, name: &str, ns: &str) -> Value {
+    env.get_json(&["get", kind, name, "-n", ns])
+}
+
+fn exists(env: &TestEnv, kind: &str, name: &str, ns: &str) -> bool {
+    env.kubectl(&["get", kind, name, "-n", ns]).status.success()
+}
+
+fn condition(connect: &Value, type_: &str) -> Value {
+    connect["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == type_).cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn wait_condition(env: &TestEnv, ns: &str, type_: &str, check: impl Fn(&Value) -> bool) -> Value {
+    wait_for(&format!("Connect condition {type_}"), Duration::from_secs(60), || {
+        let c = get(env, "connect", "connect", ns);
+        let cond = condition(&c, type_);
+        if check(&cond) && c["status"]["observedGeneration"] == c["metadata"]["generation"] {
+            Ok(c)
+        } else {
+            Err(c["status"].to_string())
+        }
+    })
+}
+
+fn config_hash(set: &Value) -> String {
+    set["spec"]["template"]["metadata"]["annotations"]["sluice.dev/config-hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn plugin_list(env: &TestEnv, ns: &str) -> Value {
+    let cm = get(env, "configmap", "connect-plugins", ns);
+    serde_json::from_str(cm["data"]["plugins.json"].as_str().unwrap()).unwrap()
+}
+
+fn volume<'a>(pod: &'a Value, name: &str) -> &'a Value {
+    pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no volume {name} in {}", pod["volumes"]))
+}
+
+fn mount_path(container: &Value, volume: &str) -> (String, bool) {
+    let m = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .unwrap_or_else(|| panic!("no mount of {volume} in {}", container["volumeMounts"]));
+    (m["mountPath"].as_str().unwrap().to_owned(), m["readOnly"] == true)
+}
+
+fn assert_owned_by_connect(object: &Value, connect: &Value) {
+    let owner = &object["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["kind"], "Connect", "{}", object["metadata"]);
+    assert_eq!(owner["uid"], connect["metadata"]["uid"]);
+    assert_eq!(owner["controller"], true);
+}
+
+#[test]
+fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-hub");
+    let hub = Server::start();
+    let archive = hub_archive(
+        "confluentinc-kafka-connect-s3-source-2.0.1",
+        &[("s3-source.jar".into(), b"jar bytes".to_vec())],
+    );
+    let archive_path = publish_on_hub(
+        &hub,
+        "confluentinc",
+        "kafka-connect-s3-source",
+        "2.0.1",
+        &archive,
+        &sha1(&archive),
+    );
+    let _operator = Operator::start_with(
+        &env,
+        &ns,
+        &[
+            "--resync-seconds",
+            "2",
+            "--confluent-hub-url",
+            &hub.base,
+            "--operator-image",
+            OPERATOR_IMAGE,
+        ],
+    );
+
+    // The Secrets it mounts do not exist yet: nothing is rendered, and the status says which.
+    env.apply(&example("connect-confluenthub.yaml", &ns));
+    let c = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "SecretMissing");
+    let message = condition(&c, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(&format!("spec.mountedSecrets[0]: Secret aws-credential does not exist in {ns}: create it, or remove it from spec.mountedSecrets; spec.connectorTLSCerts[0]: Secret connector-tls does not exist")),
+        "{message}"
+    );
+    assert!(!exists(&env, "statefulset", "connect", &ns), "rendered before its Secrets exist");
+    assert!(env.events_of(&ns, "connect").iter().any(|e| e.contains("SecretMissing")));
+
+    env.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "aws-credential",
+        "-n",
+        &ns,
+        "--from-literal=aws.txt=[default]",
+    ]);
+    env.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "connector-tls",
+        "-n",
+        &ns,
+        "--from-literal=tls.crt=x",
+    ]);
+    let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let status = &connect["status"];
+    assert_eq!(condition(&connect, "Ready")["message"], "0 of 2 workers ready");
+    assert_eq!(condition(&connect, "PluginsResolved")["status"], "True");
+    assert_eq!(status["restEndpoint"], format!("http://connect.{ns}.svc:8083"));
+    assert_eq!(
+        status["mounts"],
+        serde_json::json!([
+            {"secretRef": "aws-credential", "path": "/mnt/secrets/aws-credential"},
+            {"secretRef": "connector-tls", "path": "/mnt/sslcerts/connector-tls"},
+        ])
+    );
+    let archive_url = format!("{}{archive_path}", hub.base);
+    assert_eq!(
+        status["plugins"],
+        serde_json::json!([{
+            "name": "kafka-connect-s3-source", "version": "2.0.1", "source": "confluentHub",
+            "archiveUrl": archive_url, "sha512": sha512(&archive),
+        }])
+    );
+
+    // The StatefulSet.
+    let set = get(&env, "statefulset", "connect", &ns);
+    assert_owned_by_connect(&set, &connect);
+    let spec = &set["spec"];
+    assert_eq!(spec["replicas"], 2);
+    assert_eq!(spec["serviceName"], "connect-workers");
+    assert_eq!(spec["podManagementPolicy"], "Parallel");
+    let selector = serde_json::json!({"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"});
+    assert_eq!(spec["selector"]["matchLabels"], selector);
+    assert_eq!(config_hash(&set).len(), 16);
+    let pod = &spec["template"]["spec"];
+    let init = &pod["initContainers"][0];
+    assert_eq!(init["name"], "install-plugins");
+    // The example names CFK's init image, which cannot run the installer: Sluice's runs.
+    assert_eq!(init["image"], OPERATOR_IMAGE);
+    assert_eq!(
+        init["args"],
+        serde_json::json!([
+            "install-plugins",
+            "--plugins",
+            "/etc/sluice/plugins/plugins.json",
+            "--target",
+            "/opt/sluice/plugins"
+        ])
+    );
+    assert_eq!(init["terminationMessagePolicy"], "FallbackToLogsOnError");
+    assert_eq!(mount_path(init, "plugins"), ("/opt/sluice/plugins".into(), false));
+    assert_eq!(mount_path(init, "plugin-list"), ("/etc/sluice/plugins".into(), true));
+    assert!(
+        env.events_of(&ns, "connect").iter().any(|e| e.contains(
+            "image.init confluentinc/confluent-init-container:2.2.0-1 is Confluent's init container"
+        )),
+        "{:?}",
+        env.events_of(&ns, "connect")
+    );
+    let worker = &pod["containers"][0];
+    assert_eq!(worker["image"], "confluentinc/cp-server-connect:7.0.1");
+    assert_eq!(worker["ports"][0]["containerPort"], 8083);
+    assert_eq!(mount_path(worker, "plugins"), ("/opt/sluice/plugins".into(), false));
+    assert_eq!(mount_path(worker, "config"), ("/etc/sluice/connect".into(), true));
+    assert_eq!(
+        mount_path(worker, "secret-aws-credential"),
+        ("/mnt/secrets/aws-credential".into(), true)
+    );
+    assert_eq!(
+        mount_path(worker, "tls-connector-tls"),
+        ("/mnt/sslcerts/connector-tls".into(), true)
+    );
+    assert_eq!(volume(pod, "plugins")["emptyDir"]["sizeLimit"], "4G");
+    assert_eq!(volume(pod, "secret-aws-credential")["secret"]["secretName"], "aws-credential");
+    assert_eq!(volume(pod, "tls-connector-tls")["secret"]["secretName"], "connector-tls");
+    assert_eq!(volume(pod, "config")["configMap"]["name"], "connect-config");
+    assert_eq!(volume(pod, "plugin-list")["configMap"]["name"], "connect-plugins");
+
+    // The Services, ConfigMaps and PDB.
+    let headless = get(&env, "service", "connect-workers", &ns);
+    assert_owned_by_connect(&headless, &connect);
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
+    assert_eq!(headless["spec"]["selector"], selector);
+    let client = get(&env, "service", "connect", &ns);
+    assert_owned_by_connect(&client, &connect);
+    assert_eq!(client["spec"]["ports"][0]["port"], 8083);
+    assert_eq!(client["spec"]["ports"][0]["targetPort"], "http");
+    assert_eq!(client["spec"]["selector"], selector);
+    let config = get(&env, "configmap", "connect-config", &ns);
+    assert_owned_by_connect(&config, &connect);
+    let properties = config["data"]["connect.properties"].as_str().unwrap();
+    for line in [
+        "bootstrap.servers=kafka:9071".to_owned(),
+        format!("group.id={ns}.connect"),
+        format!("config.storage.topic={ns}.connect-configs"),
+        format!("offset.storage.topic={ns}.connect-offsets"),
+        format!("status.storage.topic={ns}.connect-status"),
+        "plugin.path=/opt/sluice/plugins".into(),
+        "config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider"
+            .into(),
+    ] {
+        assert!(properties.lines().any(|l| l == line), "no {line} in\n{properties}");
+    }
+    let list = plugin_list(&env, &ns);
+    assert_eq!(list["plugins"][0]["archiveUrl"], archive_url.as_str());
+    assert_eq!(list["plugins"][0]["sha512"], sha512(&archive));
+    assert_eq!(list["storageLimitBytes"], 4_000_000_000u64);
+    let pdb = get(&env, "poddisruptionbudget", "connect", &ns);
+    assert_owned_by_connect(&pdb, &connect);
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    assert_eq!(pdb["spec"]["selector"]["matchLabels"], selector);
+
+    // The Hub's archive was downloaded once, to compute its sha512, not at every resync.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(hub.hits(&archive_path), 1);
+
+    // Scaling does not roll the workers; a changed mounted Secret does.
+    let hash = config_hash(&set);
+    env.kubectl_ok(&[
+        "patch",
+        "connect",
+        "connect",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":3}}"#,
+    ]);
+    wait_for("3 replicas", Duration::from_secs(30), || {
+        let s = get(&env, "statefulset", "connect", &ns);
+        if s["spec"]["replicas"] == 3 { Ok(s) } else { Err(s["spec"]["replicas"].to_string()) }
+    });
+    assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+    env.kubectl_ok(&[
+        "patch",
+        "secret",
+        "aws-credential",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"stringData":{"aws.txt":"[rotated]"}}"#,
+    ]);
+    wait_for("the workers to roll", Duration::from_secs(30), || {
+        let now = config_hash(&get(&env, "statefulset", "connect", &ns));
+        if now != hash { Ok(()) } else { Err(now) }
+    });
+}
+
+#[test]
+fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-url");
+    let _operator = Operator::start_with(
+        &env,
+        &ns,
+        &["--resync-seconds", "2", "--operator-image", OPERATOR_IMAGE],
+    );
+    env.apply(&example("connect-url.yaml", &ns));
+    let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let set = get(&env, "statefulset", "connect", &ns);
+    assert_owned_by_connect(&set, &connect);
+    let pod = &set["spec"]["template"]["spec"];
+    assert_eq!(pod["initContainers"][0]["image"], OPERATOR_IMAGE);
+    assert_eq!(pod["containers"][0]["image"], "apache/kafka:3.9.1");
+    assert_eq!(volume(pod, "plugins")["emptyDir"]["sizeLimit"], "4G");
+    let list = plugin_list(&env, &ns);
+    assert_eq!(
+        list["plugins"],
+        serde_json::json!([{
+            "name": "kafka-connect-s3-source", "source": "url",
+            "archiveUrl": "https://example.com/confluentinc-kafka-connect-s3-source-2.0.1.zip",
+            "sha512": "f2e6588d16f0dfff44f306bf4854cdf85fa38cd7f362dfd2c2e50e9e07f5bedaf0c60bd98b2562d09cd868c161ab81511be44732bc2ca83556baf7b61d0d50b0",
+        }])
+    );
+    for (kind, name) in [
+        ("service", "connect"),
+        ("service", "connect-workers"),
+        ("configmap", "connect-config"),
+        ("poddisruptionbudget", "connect"),
+    ] {
+        assert_owned_by_connect(&get(&env, kind, name, &ns), &connect);
+    }
+    assert_eq!(connect["status"]["mounts"], Value::Null);
+}
+
+/// Stops the worker however the test ends, so later tests and `down` find it stopped.
+struct StopWorker<'a>(&'a TestEnv);
+
+impl Drop for StopWorker<'_> {
+    fn drop(&mut self) {
+        self.0.testenv(&["stop", "connect-plugins"]);
+    }
+}
+
+fn connect_file_jars(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
+    let dir = env.plugin_dir.join("connect-file");
+    let jars: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jar"))
+        .map(|p| {
+            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    assert!(!jars.is_empty(), "no jars in {}", dir.display());
+    jars
+}
+
+/// Runs the installer on `list` into `target`; its exit status and termination message.
+fn install(list: &Value, target: &Path) -> (bool, String) {
+    let work = tempfile::tempdir().unwrap();
+    let list_file = work.path().join("plugins.json");
+    std::fs::write(&list_file, list.to_string()).unwrap();
+    let termination_log = work.path().join("termination-log");
+    std::fs::write(&termination_log, "").unwrap();
+    let out = Command::new(sluice_binary())
+        .args(["install-plugins", "--plugins"])
+        .arg(&list_file)
+        .arg("--target")
+        .arg(target)
+        .args(["--retries", "0", "--timeout-seconds", "5", "--termination-log"])
+        .arg(&termination_log)
+        .output()
+        .expect("sluice install-plugins runs");
+    let message = std::fs::read_to_string(&termination_log).unwrap();
+    assert!(
+        out.status.success() || !message.is_empty(),
+        "a failed installer wrote no termination message: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), message)
+}
+
+#[test]
+fn a_plugin_resolved_through_the_hub_is_installed_and_a_fresh_worker_runs_it() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-install");
+    let plugins_url = env.worker_url("plugins");
+    let installed = std::path::PathBuf::from(
+        std::env::var("SLUICE_TEST_INSTALLED_PLUGIN_DIR").expect("testenv env"),
+    );
+
+    // The connector's jars from Maven Central, in Confluent Hub's layout, on a local Hub.
+    let hub = Server::start();
+    let archive = hub_archive("apache-connect-file-3.9.1", &connect_file_jars(&env));
+    publish_on_hub(&hub, "apache", "connect-file", "3.9.1", &archive, &sha1(&archive));
+    // The operator reaches "the Connect's Service" at the worker started on the plugins.
+    let _operator = Operator::start_with(
+        &env,
+        &ns,
+        &[
+            "--resync-seconds",
+            "2",
+            "--confluent-hub-url",
+            &hub.base,
+            "--connect-url-template",
+            &plugins_url,
+        ],
+    );
+    env.apply(&format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: confluentHub\n        confluentHub:\n          - name: connect-file\n            owner: apache\n            version: 3.9.1\n  dependencies:\n    kafka:\n      bootstrapEndpoint: {}\n",
+        env.kafka_bootstrap
+    ));
+    wait_condition(&env, &ns, "PluginsResolved", |c| c["status"] == "True");
+
+    // What the operator wrote is what the init container would read.
+    let list = plugin_list(&env, &ns);
+    assert_eq!(list["plugins"][0]["sha512"], sha512(&archive));
+    let (ok, message) = install(&list, &installed);
+    assert!(ok, "{message}");
+    assert!(installed.join("connect-file/manifest.json").is_file());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(installed.join(".sluice-manifest.json")).unwrap())
+            .unwrap();
+    let classes = manifest["plugins"][0]["classes"].to_string();
+    assert!(classes.contains("org.apache.kafka.connect.file.FileStreamSinkConnector"), "{classes}");
+    assert!(
+        classes.contains("org.apache.kafka.connect.file.FileStreamSourceConnector"),
+        "{classes}"
+    );
+
+    // A worker whose plugin.path is the installed directory and nothing else.
+    env.testenv(&["start", "connect-plugins"]);
+    let _stop = StopWorker(&env);
+    let offered = http_get(&format!("{plugins_url}/connector-plugins")).unwrap().to_string();
+    assert!(
+        offered.contains("org.apache.kafka.connect.file.FileStreamSourceConnector"),
+        "{offered}"
+    );
+
+    // The Connect's status shows what the workers offer.
+    let c = wait_for("installed classes in the Connect status", Duration::from_secs(60), || {
+        let c = get(&env, "connect", "connect", &ns);
+        let classes = c["status"]["installedConnectorClasses"].to_string();
+        if classes.contains("org.apache.kafka.connect.file.FileStreamSinkConnector") {
+            Ok(c)
+        } else {
+            Err(classes)
+        }
+    });
+    let source = c["status"]["installedConnectorClasses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["class"] == "org.apache.kafka.connect.file.FileStreamSourceConnector")
+        .cloned()
+        .unwrap();
+    assert_eq!(source["type"], "source");
+    assert_eq!(source["version"], "3.9.1");
+
+    // A Connector of that class, on the Connect by connectClusterRef, runs.
+    let name = format!("{ns}-source");
+    let input = env.work_dir.join(format!("{name}.txt"));
+    std::fs::create_dir_all(&env.work_dir).unwrap();
+    std::fs::write(&input, "one\n").unwrap();
+    env.apply(&format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: source\n  namespace: {ns}\nspec:\n  name: {name}\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: {}\n    topic: {name}\n  connectClusterRef:\n    name: connect\n",
+        input.display()
+    ));
+    wait_for("the installed connector RUNNING on the worker", Duration::from_secs(60), || {
+        let s = http_get(&format!("{plugins_url}/connectors/{name}/status"))?;
+        if s["connector"]["state"] == "RUNNING" && s["tasks"][0]["state"] == "RUNNING" {
+            Ok(())
+        } else {
+            Err(s.to_string())
+        }
+    });
+    env.kubectl_ok(&["delete", "connector", "source", "-n", &ns, "--timeout=30s"]);
+}
+
+#[test]
+fn bad_plugins_are_named_in_the_status_and_leave_the_cluster_as_it_was() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-bad");
+    let hub = Server::start();
+    let repo = Server::start();
+    let good = hub_archive("good", &[("good.jar".into(), b"good".to_vec())]);
+    let good_url = repo.route("/archives/good.zip", Reply::Bytes(good.clone()));
+    // A Maven artifact with only a .sha1 next to it: the operator computes the sha512.
+    let jar = b"a jar".to_vec();
+    repo.route("/maven2/org/example/sink/1.0/sink-1.0.jar", Reply::Bytes(jar.clone()));
+    repo.route(
+        "/maven2/org/example/sink/1.0/sink-1.0.jar.sha1",
+        Reply::Bytes(format!("{}  sink-1.0.jar\n", sha1(&jar)).into_bytes()),
+    );
+    let tampered = hub_archive("tampered", &[("t.jar".into(), b"t".to_vec())]);
+    publish_on_hub(&hub, "acme", "tampered", "1.0.0", &tampered, &"0".repeat(40));
+    let _operator = Operator::start_with(
+        &env,
+        &ns,
+        &["--resync-seconds", "2", "--confluent-hub-url", &hub.base],
+    );
+
+    let connect = |extra: &str| {
+        format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: url\n        url:\n          - name: good\n            archivePath: {good_url}\n            checksum: {}\n        maven:\n          - name: sink\n            groupId: org.example\n            artifactId: sink\n            version: \"1.0\"\n            repository: {}/maven2\n{extra}  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n",
+            sha512(&good),
+            repo.base
+        )
+    };
+    env.apply(&connect(""));
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let list = plugin_list(&env, &ns);
+    assert_eq!(list["plugins"][1]["name"], "sink");
+    assert_eq!(list["plugins"][1]["sha512"], sha512(&jar));
+    let hash = config_hash(&get(&env, "statefulset", "connect", &ns));
+
+    // Each bad plugin: named with its field in the condition and an Event; nothing applied.
+    let cases = [
+        (
+            "        confluentHub:\n          - name: nope\n            owner: acme\n            version: 1.0.0\n",
+            "plugin nope (spec.build.onDemand.plugins.confluentHub[0]): Confluent Hub has no plugin acme/nope version 1.0.0",
+        ),
+        (
+            "        confluentHub:\n          - name: tampered\n            owner: acme\n            version: 1.0.0\n",
+            "plugin tampered (spec.build.onDemand.plugins.confluentHub[0]): ",
+        ),
+        (
+            "        custom:\n          - name: mine\n            policyRef:\n              name: no-such-policy\n",
+            "plugin mine (spec.build.onDemand.plugins.custom[0]): policyRef: Policy no-such-policy does not exist",
+        ),
+    ];
+    for (extra, expected) in cases {
+        env.apply(&connect(extra));
+        let c = wait_condition(&env, &ns, "PluginsResolved", |c| {
+            c["status"] == "False" && c["message"].as_str().is_some_and(|m| m.starts_with(expected))
+        });
+        let message = condition(&c, "PluginsResolved")["message"].as_str().unwrap().to_owned();
+        if expected.contains("tampered") {
+            assert!(
+                message.contains("but its publisher says 0000000000000000000000000000000000000000"),
+                "{message}"
+            );
+        }
+        assert_eq!(condition(&c, "Ready")["reason"], "PluginUnresolvable");
+        assert!(
+            env.events_of(&ns, "connect").iter().any(|e| e.contains(expected)),
+            "no Event for {expected}"
+        );
+        assert_eq!(
+            config_hash(&get(&env, "statefulset", "connect", &ns)),
+            hash,
+            "the StatefulSet changed"
+        );
+        assert_eq!(plugin_list(&env, &ns), list, "the plugin list changed");
+    }
+    // A Maven artifact that is not there.
+    let missing = connect("").replace("artifactId: sink", "artifactId: nosuch");
+    env.apply(&missing);
+    let c = wait_condition(&env, &ns, "PluginsResolved", |c| {
+        c["status"] == "False" && c["message"].to_string().contains("nosuch")
+    });
+    let message = condition(&c, "PluginsResolved")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(
+            "plugin sink (spec.build.onDemand.plugins.maven[0]): the repository has no"
+        ),
+        "{message}"
+    );
+    assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+
+    // A wrong checksum resolves (the operator does not download url plugins) and fails in
+    // the installer: the pods' termination message reaches the status.
+    let wrong = connect("").replace(&sha512(&good), &sha512(b"something else"));
+    env.apply(&wrong);
+    wait_for("the new plugin list", Duration::from_secs(30), || {
+        let l = plugin_list(&env, &ns);
+        if l["plugins"][0]["sha512"] == sha512(b"something else") {
+            Ok(())
+        } else {
+            Err(l.to_string())
+        }
+    });
+    let target = tempfile::tempdir().unwrap();
+    let (ok, message) = install(&plugin_list(&env, &ns), target.path());
+    assert!(!ok);
+    assert!(message.contains("good") && message.contains("sha512"), "{message}");
+    assert!(!target.path().join("good").exists(), "a half-installed plugin stayed behind");
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "connect-0", "namespace": ns, "labels": {"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"}},
+        "spec": {"initContainers": [{"name": "install-plugins", "image": OPERATOR_IMAGE}], "containers": [{"name": "connect", "image": "apache/kafka:3.9.1"}]},
+    });
+    env.kubectl_with_stdin(&["create", "-f", "-"], Some(&pod.to_string()));
+    let status = serde_json::json!({"status": {"initContainerStatuses": [{
+        "name": "install-plugins", "image": OPERATOR_IMAGE, "imageID": "", "ready": false, "restartCount": 1,
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": message}},
+    }]}});
+    env.kubectl_ok(&[
+        "patch",
+        "pod",
+        "connect-0",
+        "-n",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ]);
+    let c = wait_condition(&env, &ns, "PluginsInstalled", |c| c["status"] == "False");
+    let installed = condition(&c, "PluginsInstalled");
+    assert_eq!(installed["reason"], "InstallFailed");
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(installed["message"], format!("pod connect-0: {}", lines.join("; ")));
+    assert_eq!(condition(&c, "Ready")["reason"], "InstallFailed");
+    assert!(env.events_of(&ns, "connect").iter().any(|e| e.contains("InstallFailed")));
+}
