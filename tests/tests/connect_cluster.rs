@@ -667,3 +667,56 @@ fn bad_plugins_are_named_in_the_status_and_leave_the_cluster_as_it_was() {
     assert_eq!(condition(&c, "Ready")["reason"], "InstallFailed");
     assert!(env.events_of(&ns, "connect").iter().any(|e| e.contains("InstallFailed")));
 }
+
+#[test]
+fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-custom");
+    let repo = Server::start();
+    let jar = b"a connector jar".to_vec();
+    let jar_url =
+        repo.route("/maven2/org/example/sink/1.0/sink-1.0.jar", Reply::Bytes(jar.clone()));
+    repo.route(
+        "/maven2/org/example/sink/1.0/sink-1.0.jar.sha512",
+        Reply::Bytes(format!("{}  sink-1.0.jar\n", sha512(&jar)).into_bytes()),
+    );
+    let module = sluice_e2e::repo_root().join("target/policies/maven-resolver.wasm");
+    assert!(module.is_file(), "{} is missing: run scripts/build-policies", module.display());
+    let host = repo.base.trim_start_matches("http://");
+    for (policy, hosts) in [("maven", format!("[\"{host}\"]")), ("maven-no-http", "[]".to_owned())]
+    {
+        env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    file: {}\n  settings:\n    repository: {}/maven2\n  capabilities:\n    http:\n      allowedHosts: {hosts}\n",
+            module.display(),
+            repo.base
+        ));
+    }
+    let _operator = Operator::start_with(&env, &ns, &["--resync-seconds", "2"]);
+    let connect = |policy: &str| {
+        format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: custom\n        custom:\n          - name: sink\n            policyRef:\n              name: {policy}\n            settings:\n              groupId: org.example\n              artifactId: sink\n              version: \"1.0\"\n              extension: jar\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n"
+        )
+    };
+    env.apply(&connect("maven"));
+    let c = wait_condition(&env, &ns, "PluginsResolved", |c| c["status"] == "True");
+    let expected = serde_json::json!({
+        "name": "sink", "version": "1.0", "source": "custom", "archiveUrl": jar_url, "sha512": sha512(&jar),
+    });
+    assert_eq!(c["status"]["plugins"][0], expected);
+    assert_eq!(plugin_list(&env, &ns)["plugins"][0], expected);
+    assert!(exists(&env, "statefulset", "connect", &ns));
+
+    // The same module without the http grant: a policy error naming the fix, nothing applied.
+    let hash = config_hash(&get(&env, "statefulset", "connect", &ns));
+    env.apply(&connect("maven-no-http"));
+    let c = wait_condition(&env, &ns, "PluginsResolved", |c| c["status"] == "False");
+    let message = condition(&c, "PluginsResolved")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(
+            "plugin sink (spec.build.onDemand.plugins.custom[0]): Policy maven-no-http: "
+        ) && message.contains("add it to spec.capabilities.http.allowedHosts"),
+        "{message}"
+    );
+    assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+}
