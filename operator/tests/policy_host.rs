@@ -544,3 +544,119 @@ fn the_restart_guard_gives_up_on_errors_a_restart_cannot_fix() {
     let (decision, _) = engine.decide(&policy, &failing, &Grants::default(), none()).unwrap();
     assert!(matches!(decision, RestartDecision::RestartFailedTasks(_)), "{decision:?}");
 }
+
+/// The Python policies, compiled once for all tests (an 18 MB component takes seconds).
+fn python(name: &'static str) -> &'static (PolicyEngine, sluice::policy::LoadedPolicy) {
+    use std::sync::OnceLock;
+    static RATE_LIMIT: OnceLock<(PolicyEngine, sluice::policy::LoadedPolicy)> = OnceLock::new();
+    static PROBE: OnceLock<(PolicyEngine, sluice::policy::LoadedPolicy)> = OnceLock::new();
+    let cell = if name == "python-rate-limit" { &RATE_LIMIT } else { &PROBE };
+    cell.get_or_init(|| {
+        // A compile cache, so a test that loads the module again with other limits is quick.
+        // Keyed by content and engine, so it is reused across runs, under target/.
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("policy-cache");
+        let engine = PolicyEngine::new(EngineLimits::default(), Some(CompileCache::new(cache)))
+            .expect("the engine starts");
+        let policy = engine.load(name, &module(name), None).expect("the Python policy loads");
+        (engine, policy)
+    })
+}
+
+#[test]
+fn a_policy_written_in_python_runs_in_the_same_host() {
+    let (engine, policy) = python("python-rate-limit");
+    assert_eq!(policy.signature.world, World::RestartPolicy);
+    assert_eq!(policy.signature.abi.to_string(), "0.1.0");
+    assert!(policy.signature.wasi, "componentize-py output imports WASI");
+
+    let decide = |input: &RestartInput| {
+        engine.decide(policy, input, &Grants::default(), none()).expect("the policy answers").0
+    };
+    let mut failing = input(&[("maxPerHour", "4")]);
+    failing.connector.state = RunState::Running;
+    failing.connector.tasks = vec![TaskStatus {
+        id: 2,
+        state: RunState::Failed,
+        worker_id: "w:8083".into(),
+        trace: Some("java.io.IOException: broken pipe".into()),
+    }];
+    let (decision, report) = engine.decide(policy, &failing, &Grants::default(), none()).unwrap();
+    assert_eq!(
+        decision,
+        RestartDecision::RestartFailedTasks("restart 1 of at most 10: tasks 2 failed".into())
+    );
+    assert_eq!(
+        report.host_calls,
+        [HostCall::Log {
+            level: "info".into(),
+            message: "restarting tasks 2 of orders-sink".into()
+        }]
+    );
+
+    // Restarts are spaced 3600 / maxPerHour seconds apart.
+    let mut recent = failing.clone();
+    recent.history.count = 1;
+    recent.history.last_restart_ms = Some(recent.now_ms - 1_000);
+    let due = recent.now_ms - 1_000 + 900_000;
+    assert_eq!(
+        decide(&recent),
+        RestartDecision::WaitUntil(sluice::policy::Wait {
+            until_ms: due,
+            reason: format!("at most 4 restarts per hour: next at {due}"),
+        })
+    );
+    recent.now_ms = due;
+    assert!(matches!(decide(&recent), RestartDecision::RestartFailedTasks(_)));
+
+    let mut exhausted = failing.clone();
+    exhausted.history.count = 10;
+    assert_eq!(
+        decide(&exhausted),
+        RestartDecision::GiveUp("gave up after 10 restarts (maxRetry 10)".into())
+    );
+    let mut bad = failing.clone();
+    bad.settings = vec![("maxPerHour".into(), "often".into())];
+    assert_eq!(
+        decide(&bad),
+        RestartDecision::GiveUp(
+            "settings.maxPerHour must be a positive whole number, not 'often': fix the Policy"
+                .into()
+        )
+    );
+    let mut healthy = failing;
+    healthy.connector.tasks.clear();
+    assert_eq!(decide(&healthy), RestartDecision::Nothing("nothing failed".into()));
+}
+
+#[test]
+fn wasi_grants_a_python_policy_nothing_and_stays_deterministic() {
+    let (engine, policy) = python("python-wasi-probe");
+    let probe = || {
+        let (decision, _) = engine.decide(policy, &input(&[]), &Grants::default(), none()).unwrap();
+        let RestartDecision::Nothing(json) = decision else { panic!("{decision:?}") };
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    let seen = probe();
+    assert_eq!(seen["environ"], serde_json::json!({}), "{seen}");
+    assert_eq!(seen["argv"], serde_json::json!([]));
+    // Clocks stand still: a decision depends on its input's now_ms alone.
+    assert_eq!(seen["time"], 0.0);
+    assert_eq!(seen["monotonic"], 0.0);
+    for what in ["listdir", "open", "write", "socket", "dns"] {
+        assert!(seen[what]["error"].is_string(), "{what} succeeded: {seen}");
+    }
+    assert_eq!(probe(), seen, "two calls saw different things");
+}
+
+#[test]
+fn a_python_policy_is_held_to_its_fuel() {
+    let (engine, _) = python("python-rate-limit");
+    let limits = CallLimits { fuel: 10_000, ..EngineLimits::default().default };
+    let policy = engine.load("rate-limit", &module("python-rate-limit"), Some(limits)).unwrap();
+    assert!(policy.from_cache);
+    let err = engine.decide(&policy, &input(&[]), &Grants::default(), none()).unwrap_err();
+    assert!(matches!(err, PolicyError::OutOfFuel { .. }), "{err}");
+    // The engine is not poisoned: the policy with its own limits still answers.
+    let (engine, policy) = python("python-rate-limit");
+    assert!(engine.decide(policy, &input(&[]), &Grants::default(), none()).is_ok());
+}

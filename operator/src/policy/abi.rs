@@ -80,6 +80,9 @@ pub struct Signature {
     pub abi: AbiVersion,
     /// The host interfaces it imports (`log`, `secrets`, `http`).
     pub imports: Vec<String>,
+    /// Whether it imports WASI (toolchains such as componentize-py do); the host then
+    /// links a WASI that grants nothing.
+    pub wasi: bool,
 }
 
 /// Reads the world and ABI version from a component's export and import names, and refuses
@@ -112,7 +115,12 @@ pub fn signature<'a>(
         });
     };
     let mut host_imports = Vec::new();
+    let mut wasi = false;
     for name in imports {
+        if super::wasi::is_wasi_import(name) {
+            wasi = true;
+            continue;
+        }
         match split(name) {
             Some((interface, version)) => {
                 let v = AbiVersion::parse(version).filter(|v| HOST_ABI.serves(v));
@@ -132,7 +140,7 @@ pub fn signature<'a>(
         }
     }
     host_imports.sort();
-    Ok(Signature { world, abi, imports: host_imports })
+    Ok(Signature { world, abi, imports: host_imports, wasi })
 }
 
 fn split(name: &str) -> Option<(&str, &str)> {
@@ -149,6 +157,17 @@ mod tests {
         assert_eq!(s.world, World::RestartPolicy);
         assert_eq!(s.abi, AbiVersion { major: 0, minor: 1, patch: 0 });
         assert_eq!(s.imports, ["log"]);
+    }
+
+    #[test]
+    fn wasi_0_2_imports_are_linked_and_others_refused() {
+        let exports = ["sluice:policy/restart@0.1.0"];
+        let s = signature(exports, ["wasi:io/poll@0.2.9", "sluice:policy/log@0.1.0"]).unwrap();
+        assert!(s.wasi);
+        assert_eq!(s.imports, ["log"]);
+        assert!(!signature(exports, ["sluice:policy/log@0.1.0"]).unwrap().wasi);
+        let e = signature(exports, ["wasi:sockets/tcp@0.3.0"]).unwrap_err();
+        assert!(matches!(e, PolicyError::UnsupportedImport { .. }), "{e}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub struct PolicyEngine {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    /// The same imports plus a WASI that grants nothing, for modules that import WASI.
+    wasi_linker: Arc<Linker<HostState>>,
     cache: Option<CompileCache>,
     limits: EngineLimits,
 }
@@ -125,10 +127,19 @@ impl PolicyEngine {
         let engine = Engine::new(&config).map_err(|e| PolicyError::Host(format!("{e:#}")))?;
         start_epoch_ticker(&engine);
 
+        let host = |e: wasmtime::Error| PolicyError::Host(format!("{e:#}"));
         let mut linker = Linker::new(&engine);
         restart::RestartPolicy::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-            .map_err(|e| PolicyError::Host(format!("{e:#}")))?;
-        Ok(Self { engine, linker: Arc::new(linker), cache, limits })
+            .map_err(host)?;
+        let mut wasi_linker = linker.clone();
+        wasmtime_wasi::p2::add_to_linker_sync(&mut wasi_linker).map_err(host)?;
+        Ok(Self {
+            engine,
+            linker: Arc::new(linker),
+            wasi_linker: Arc::new(wasi_linker),
+            cache,
+            limits,
+        })
     }
 
     pub fn limits(&self) -> &EngineLimits {
@@ -158,7 +169,8 @@ impl PolicyEngine {
             }
         };
         let signature = self.signature(&component)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| PolicyError::NotAPolicy {
+        let linker = if signature.wasi { &self.wasi_linker } else { &self.linker };
+        let pre = linker.instantiate_pre(&component).map_err(|e| PolicyError::NotAPolicy {
             detail: format!("its imports do not match the sluice:policy ABI: {e:#}"),
         })?;
         // Check the export's types now, not at the first failing connector.
@@ -277,6 +289,7 @@ impl PolicyEngine {
             calls: Vec::new(),
             limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None },
             policy: policy.name.clone(),
+            wasi: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

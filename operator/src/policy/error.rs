@@ -17,7 +17,7 @@ pub enum PolicyError {
     )]
     AbiMismatch { module: String, host: AbiVersion },
     #[error(
-        "the module imports {import}, which Sluice does not provide: build policies for wasm32-unknown-unknown and wrap them with sluice-componentize (see docs/policies.md)"
+        "the module imports {import}, which Sluice does not provide: a policy may import sluice:policy and WASI 0.2 interfaces only (see docs/policies.md)"
     )]
     UnsupportedImport { import: String },
     #[error("the module is a {actual} policy, but is used as a {expected} policy")]

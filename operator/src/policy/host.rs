@@ -69,6 +69,8 @@ pub struct HostState {
     pub(crate) calls: Vec<HostCall>,
     pub(crate) limiter: super::engine::Limiter,
     pub(crate) policy: String,
+    /// Created at the guest's first WASI call, for modules that import WASI.
+    pub(crate) wasi: Option<Box<super::wasi::WasiState>>,
 }
 
 impl types::Host for HostState {}
@@ -80,7 +82,14 @@ impl log::Host for HostState {
             return;
         }
         let message = crate::text::truncate(&message, MAX_LOG_LINE_BYTES, "…");
-        let level = format!("{level:?}").to_lowercase();
+        let level = match level {
+            log::Level::Trace => "trace",
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        }
+        .to_owned();
         tracing::info!(policy = %self.policy, guest_level = %level, "policy: {message}");
         self.calls.push(HostCall::Log { level, message });
     }

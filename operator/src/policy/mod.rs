@@ -15,6 +15,7 @@ pub mod error;
 pub mod host;
 pub mod limits;
 pub mod tool;
+pub mod wasi;
 
 pub use abi::{AbiVersion, World};
 pub use bindings::types::{

@@ -22,6 +22,8 @@ fn describe(policy: &LoadedPolicy) -> Value {
         "world": policy.signature.world.name(),
         "abi": format!("sluice:policy@{}", policy.signature.abi),
         "imports": policy.signature.imports,
+        // WASI is linked granting nothing; shown so an author sees why a module is larger.
+        "wasi": policy.signature.wasi,
         "compileMillis": policy.load_time.as_secs_f64() * 1e3,
     })
 }
