@@ -67,6 +67,34 @@ fn report(world: &str, wasm: (f64, f64), native: (f64, f64)) {
     );
 }
 
+/// A failed task of a connector restarted three times, for the Python policy.
+fn input_for_python() -> RestartInput {
+    RestartInput {
+        connector: ConnectorStatus {
+            name: "orders-sink".into(),
+            namespace: "team-a".into(),
+            state: RunState::Running,
+            worker_id: "w:8083".into(),
+            trace: None,
+            tasks: vec![TaskStatus {
+                id: 0,
+                state: RunState::Failed,
+                worker_id: "w:8083".into(),
+                trace: None,
+            }],
+        },
+        history: RestartHistory {
+            count: 3,
+            last_restart_ms: Some(1_700_000_000_000),
+            healthy_since_ms: None,
+            max_retry: 10,
+        },
+        settings: vec![],
+        now_ms: 1_700_000_030_000,
+        extensions: vec![],
+    }
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -222,6 +250,27 @@ fn main() {
         );
     });
     report("plugin-resolver", wasm, native);
+
+    // The same restart world in Python (componentize-py, WASI granting nothing): what a
+    // second language costs per call and to compile.
+    let py_calls: usize =
+        std::env::var("SLUICE_BENCH_PY_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+    let py_bytes = module("python-rate-limit");
+    let started = Instant::now();
+    let python = engine.load("python-rate-limit", &py_bytes, None).unwrap();
+    let py_compile = started.elapsed();
+    let mut py_input = input_for_python();
+    py_input.history.last_restart_ms = None;
+    let (median, p99) = measure(py_calls, || {
+        std::hint::black_box(engine.decide(&python, &py_input, &grants, none.clone()).unwrap());
+    });
+    println!(
+        "restart-policy in Python (python-rate-limit, {} MB): median {:.0} µs  p99 {:.0} µs over {py_calls} calls; compile {:.1} s",
+        py_bytes.len() >> 20,
+        median,
+        p99,
+        py_compile.as_secs_f64()
+    );
 
     // Compile from scratch vs load from the disk cache.
     let dir = tempfile::tempdir().unwrap();

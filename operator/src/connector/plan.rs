@@ -167,8 +167,13 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 &desired.name,
             )
         });
-        if matches!(decision, Decision::RestartFailed { .. }) {
-            out.actions.push(Action::RestartFailed);
+        let restart = match decision {
+            Decision::RestartFailed { .. } => Some(Action::RestartFailed),
+            Decision::RestartConnector { .. } => Some(Action::RestartConnector),
+            _ => None,
+        };
+        if let Some(action) = restart {
+            out.actions.push(action);
             out.history.count += 1;
             out.history.last_restart = Some(input.now);
         }

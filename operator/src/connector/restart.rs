@@ -55,6 +55,8 @@ pub enum Decision {
     Nothing { reason: String },
     /// Restart the failed connector and/or failed tasks now.
     RestartFailed { reason: String },
+    /// Restart the connector and all of its tasks now (a restart policy's choice).
+    RestartConnector { reason: String },
     /// A restart is due at `until`.
     Wait { until: Timestamp, reason: String },
     /// `maxRetry` restarts did not help.
@@ -66,8 +68,22 @@ impl Decision {
         match self {
             Decision::Nothing { .. } => "None",
             Decision::RestartFailed { .. } => "RestartFailedTasks",
+            Decision::RestartConnector { .. } => "RestartConnector",
             Decision::Wait { .. } => "Wait",
             Decision::GiveUp { .. } => "GiveUp",
+        }
+    }
+
+    /// The same decision with its reason rewritten (to mask secrets, say).
+    pub fn map_reason(self, f: impl FnOnce(String) -> String) -> Decision {
+        match self {
+            Decision::Nothing { reason } => Decision::Nothing { reason: f(reason) },
+            Decision::RestartFailed { reason } => Decision::RestartFailed { reason: f(reason) },
+            Decision::RestartConnector { reason } => {
+                Decision::RestartConnector { reason: f(reason) }
+            }
+            Decision::Wait { until, reason } => Decision::Wait { until, reason: f(reason) },
+            Decision::GiveUp { reason } => Decision::GiveUp { reason: f(reason) },
         }
     }
 
@@ -75,6 +91,7 @@ impl Decision {
         match self {
             Decision::Nothing { reason }
             | Decision::RestartFailed { reason }
+            | Decision::RestartConnector { reason }
             | Decision::Wait { reason, .. }
             | Decision::GiveUp { reason } => reason,
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::Context;
+use crate::connector::redact::Redactor;
 use crate::connector::restart::{Decision, RestartHistory};
 use crate::connector::{ConnectorRunState, ObservedConnector};
 use crate::policy::{self, RestartDecision, RunState};
@@ -54,16 +55,33 @@ pub async fn ask(ctx: &Context, subject: &Subject<'_>) -> (Asked, Option<String>
     input.settings = registered.settings.clone();
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
-    let services: Arc<dyn policy::HostServices> =
-        Arc::new(super::host_services::ClusterServices::new(ctx.client.clone()));
+    let services = Arc::new(super::host_services::ClusterServices::new(ctx.client.clone()));
+    let call_services: Arc<dyn policy::HostServices> = services.clone();
     let call =
-        tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, services))
+        tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, call_services))
             .await
             .map_err(|e| policy::PolicyError::Host(e.to_string()))
-            .and_then(|r| r);
+            .and_then(|r| r)
+            .map(|(decision, _)| decision)
+            .map_err(|e| e.to_string());
+    outcome(&label, call, services.secret_values(), registered.fail_closed)
+}
+
+/// The call's outcome as the planner takes it. A policy may read Secrets; their values are
+/// masked in whatever it says, since its reason goes to the status and an Event.
+fn outcome(
+    label: &str,
+    call: Result<RestartDecision, String>,
+    secrets_read: Vec<String>,
+    fail_closed: bool,
+) -> (Asked, Option<String>) {
+    let redactor = Redactor::new(&Default::default(), secrets_read);
     match call {
-        Ok((decision, _)) => (Asked::Decision(decision_from(&label, decision)), None),
-        Err(e) => failed(&label, &e.to_string(), registered.fail_closed),
+        Ok(decision) => {
+            let decision = decision_from(label, decision).map_reason(|r| redactor.redact(&r));
+            (Asked::Decision(decision), None)
+        }
+        Err(e) => failed(label, &redactor.redact(&e), fail_closed),
     }
 }
 
@@ -132,15 +150,13 @@ fn run_state(s: ConnectorRunState) -> RunState {
     }
 }
 
-/// The planner's decision for the module's. Restarting the whole connector is carried out as
-/// a restart of what failed, the one restart action the planner has for automatic recovery.
+/// The planner's decision for the module's.
 pub fn decision_from(label: &str, decision: RestartDecision) -> Decision {
     let tag = |reason: String| format!("{reason} (restart policy {label})");
     match decision {
         RestartDecision::Nothing(r) => Decision::Nothing { reason: tag(r) },
-        RestartDecision::RestartConnector(r) | RestartDecision::RestartFailedTasks(r) => {
-            Decision::RestartFailed { reason: tag(r) }
-        }
+        RestartDecision::RestartConnector(r) => Decision::RestartConnector { reason: tag(r) },
+        RestartDecision::RestartFailedTasks(r) => Decision::RestartFailed { reason: tag(r) },
         RestartDecision::WaitUntil(w) => Decision::Wait {
             until: Timestamp::from_millisecond(i64::try_from(w.until_ms).unwrap_or(i64::MAX))
                 .unwrap_or(Timestamp::MAX),
@@ -168,6 +184,27 @@ mod tests {
         assert!(
             matches!(d, Decision::Wait { until, .. } if until.as_millisecond() == 1_700_000_000_500)
         );
+    }
+
+    #[test]
+    fn secrets_a_policy_read_are_masked_in_what_it_says() {
+        let read = vec!["hunter2-token".to_owned()];
+        let said = Ok(RestartDecision::GiveUp("token hunter2-token was refused".into()));
+        let (asked, _) = outcome("ns/p", said, read.clone(), true);
+        assert_eq!(
+            asked,
+            Asked::Decision(Decision::GiveUp {
+                reason: "token [hidden] was refused (restart policy ns/p)".into()
+            })
+        );
+        let (_, warning) = outcome("ns/p", Err("trap near hunter2-token".into()), read, true);
+        assert!(!warning.unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn restarting_the_whole_connector_is_its_own_decision() {
+        let d = decision_from("ns/p", RestartDecision::RestartConnector("stuck".into()));
+        assert_eq!(d, Decision::RestartConnector { reason: "stuck (restart policy ns/p)".into() });
     }
 
     #[test]

@@ -323,6 +323,29 @@ fn a_policy_decision_overrides_the_built_in_one() {
 }
 
 #[test]
+fn a_policy_may_restart_the_whole_connector_and_an_annotation_is_not_doubled() {
+    let d = desired(ConnectorTargetState::Running);
+    let o = observed("RUNNING", &["FAILED"], "v");
+    let requests = annotations::one_offs(&BTreeMap::from([(
+        annotations::RESTART_CONNECTOR.to_owned(),
+        "true".to_owned(),
+    )]));
+    for with_annotation in [false, true] {
+        let mut i = input(&d, Some(&o));
+        i.policy_decision = Some(Decision::RestartConnector { reason: "stuck".into() });
+        if with_annotation {
+            i.one_offs = &requests;
+        }
+        let p = plan(&i);
+        let restarts = p.actions.iter().filter(|a| **a == Action::RestartConnector).count();
+        assert_eq!(restarts, 1, "{:?}", p.actions);
+        assert!(!p.actions.contains(&Action::RestartFailed));
+        // The annotation's restart is the user's, not an automatic one: it is not counted.
+        assert_eq!(p.history.count, u32::from(!with_annotation));
+    }
+}
+
+#[test]
 fn replaying_a_plan_against_its_result_plans_nothing() {
     // After Create/UpdateConfig/Resume, the observation matches and the plan is empty.
     let d = desired(ConnectorTargetState::Running);
