@@ -619,53 +619,6 @@ fn bad_plugins_are_named_in_the_status_and_leave_the_cluster_as_it_was() {
         "{message}"
     );
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
-
-    // A wrong checksum resolves (the operator does not download url plugins) and fails in
-    // the installer: the pods' termination message reaches the status.
-    let wrong = connect("").replace(&sha512(&good), &sha512(b"something else"));
-    env.apply(&wrong);
-    wait_for("the new plugin list", Duration::from_secs(30), || {
-        let l = plugin_list(&env, &ns);
-        if l["plugins"][0]["sha512"] == sha512(b"something else") {
-            Ok(())
-        } else {
-            Err(l.to_string())
-        }
-    });
-    let target = tempfile::tempdir().unwrap();
-    let (ok, message) = install(&plugin_list(&env, &ns), target.path());
-    assert!(!ok);
-    assert!(message.contains("good") && message.contains("sha512"), "{message}");
-    assert!(!target.path().join("good").exists(), "a half-installed plugin stayed behind");
-    let pod = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "connect-0", "namespace": ns, "labels": {"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"}},
-        "spec": {"initContainers": [{"name": "install-plugins", "image": OPERATOR_IMAGE}], "containers": [{"name": "connect", "image": "apache/kafka:3.9.1"}]},
-    });
-    env.kubectl_with_stdin(&["create", "-f", "-"], Some(&pod.to_string()));
-    let status = serde_json::json!({"status": {"initContainerStatuses": [{
-        "name": "install-plugins", "image": OPERATOR_IMAGE, "imageID": "", "ready": false, "restartCount": 1,
-        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": message}},
-    }]}});
-    env.kubectl_ok(&[
-        "patch",
-        "pod",
-        "connect-0",
-        "-n",
-        &ns,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &status.to_string(),
-    ]);
-    let c = wait_condition(&env, &ns, "PluginsInstalled", |c| c["status"] == "False");
-    let installed = condition(&c, "PluginsInstalled");
-    assert_eq!(installed["reason"], "InstallFailed");
-    let lines: Vec<&str> = message.lines().collect();
-    assert_eq!(installed["message"], format!("pod connect-0: {}", lines.join("; ")));
-    assert_eq!(condition(&c, "Ready")["reason"], "InstallFailed");
-    assert!(env.events_of(&ns, "connect").iter().any(|e| e.contains("InstallFailed")));
 }
 
 #[test]
@@ -719,4 +672,117 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
         "{message}"
     );
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+}
+
+/// A zip with one entry.
+fn zip_with(entry: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(entry, zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(bytes).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn installer_failures_reach_the_connect_status_naming_the_plugin() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-install-bad");
+    let server = Server::start();
+    let good = zip_with("lib/a.jar", b"jar");
+    // Incompressible, so the storage limit and not the compression-ratio bound refuses it.
+    let noise: Vec<u8> =
+        (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big = zip_with("lib/big.jar", &noise);
+    let slip = zip_with("../../evil.txt", b"evil");
+    // (plugin, archive path, served reply, sha512 in the spec, storageLimit, what the message says)
+    let cases: Vec<(&str, &str, Reply, String, &str, &str)> = vec![
+        ("wrong-checksum", "/a.zip", Reply::Bytes(good.clone()), sha512(b"other"), "4G", "sha512"),
+        ("not-found", "/missing.zip", Reply::Status(404), sha512(&good), "4G", "404"),
+        (
+            "truncated",
+            "/truncated.zip",
+            Reply::Truncated { bytes: good[..good.len() / 2].to_vec(), claimed: good.len() },
+            sha512(&good),
+            "4G",
+            "truncated",
+        ),
+        ("timeout", "/hang.zip", Reply::Hang, sha512(&good), "4G", "timed out"),
+        (
+            "zip-slip",
+            "/slip.zip",
+            Reply::Bytes(slip.clone()),
+            sha512(&slip),
+            "4G",
+            "leaves the plugin directory",
+        ),
+        ("too-big", "/big.zip", Reply::Bytes(big.clone()), sha512(&big), "100k", "storageLimit"),
+    ];
+    let _operator = Operator::start_with(&env, &ns, &["--resync-seconds", "2"]);
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "connect-0", "namespace": ns, "labels": {"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"}},
+        "spec": {"initContainers": [{"name": "install-plugins", "image": OPERATOR_IMAGE}], "containers": [{"name": "connect", "image": "apache/kafka:3.9.1"}]},
+    });
+    let mut pod_created = false;
+    for (plugin, path, reply, checksum, limit, says) in cases {
+        let url = server.route(path, reply);
+        env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      storageLimit: {limit}\n      plugins:\n        locationType: url\n        url:\n          - name: {plugin}\n            archivePath: {url}\n            checksum: {checksum}\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n"
+        ));
+        let list = wait_for("the plugin list", Duration::from_secs(30), || {
+            let l = plugin_list(&env, &ns);
+            if l["plugins"][0]["name"] == plugin { Ok(l) } else { Err(l.to_string()) }
+        });
+        // What the init container would do with the list the operator wrote.
+        let target = tempfile::tempdir().unwrap();
+        let (ok, message) = install(&list, target.path());
+        assert!(!ok, "{plugin}: the installer succeeded");
+        assert!(message.contains(plugin) && message.contains(says), "{plugin}: {message}");
+        let left: Vec<_> = std::fs::read_dir(target.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{plugin}: half-installed: {left:?}");
+        assert!(!target.path().parent().unwrap().join("evil.txt").exists());
+
+        // The kubelet's report of that run, as the operator reads it.
+        if !pod_created {
+            env.kubectl_with_stdin(&["create", "-f", "-"], Some(&pod.to_string()));
+            pod_created = true;
+        }
+        let status = serde_json::json!({"status": {"initContainerStatuses": [{
+            "name": "install-plugins", "image": OPERATOR_IMAGE, "imageID": "", "ready": false, "restartCount": 1,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": message}},
+        }]}});
+        env.kubectl_ok(&[
+            "patch",
+            "pod",
+            "connect-0",
+            "-n",
+            &ns,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ]);
+        let lines: Vec<&str> = message.lines().collect();
+        let expected = format!("pod connect-0: {}", lines.join("; "));
+        let c =
+            wait_condition(&env, &ns, "PluginsInstalled", |c| c["message"] == expected.as_str());
+        let installed = condition(&c, "PluginsInstalled");
+        assert_eq!(
+            (installed["status"].as_str(), installed["reason"].as_str()),
+            (Some("False"), Some("InstallFailed"))
+        );
+        assert_eq!(condition(&c, "Ready")["reason"], "InstallFailed");
+        assert!(
+            env.events_of(&ns, "connect")
+                .iter()
+                .any(|e| e.starts_with("InstallFailed: ") && e.contains(plugin)),
+            "{plugin}: no Event"
+        );
+    }
 }
