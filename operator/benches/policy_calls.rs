@@ -67,8 +67,9 @@ fn report(world: &str, wasm: (f64, f64), native: (f64, f64)) {
     );
 }
 
-/// A failed task of a connector restarted three times, for the Python policy.
-fn input_for_python() -> RestartInput {
+/// A connector with a failed and a running task, restarted three times.
+fn restart_input() -> RestartInput {
+    let task = |id, state| TaskStatus { id, state, worker_id: "w:8083".into(), trace: None };
     RestartInput {
         connector: ConnectorStatus {
             name: "orders-sink".into(),
@@ -76,12 +77,7 @@ fn input_for_python() -> RestartInput {
             state: RunState::Running,
             worker_id: "w:8083".into(),
             trace: None,
-            tasks: vec![TaskStatus {
-                id: 0,
-                state: RunState::Failed,
-                worker_id: "w:8083".into(),
-                trace: None,
-            }],
+            tasks: vec![task(0, RunState::Failed), task(1, RunState::Running)],
         },
         history: RestartHistory {
             count: 3,
@@ -117,26 +113,7 @@ fn main() {
 
     // restart-policy: the bundled backoff policy on a failed connector with two tasks.
     let backoff = engine.load("backoff", &module("backoff"), None).unwrap();
-    let task = |id, state| TaskStatus { id, state, worker_id: "w:8083".into(), trace: None };
-    let input = RestartInput {
-        connector: ConnectorStatus {
-            name: "orders-sink".into(),
-            namespace: "team-a".into(),
-            state: RunState::Running,
-            worker_id: "w:8083".into(),
-            trace: None,
-            tasks: vec![task(0, RunState::Failed), task(1, RunState::Running)],
-        },
-        history: RestartHistory {
-            count: 3,
-            last_restart_ms: Some(1_700_000_000_000),
-            healthy_since_ms: None,
-            max_retry: 10,
-        },
-        settings: vec![],
-        now_ms: 1_700_000_030_000,
-        extensions: vec![],
-    };
+    let input = restart_input();
     let wasm = measure(calls, || {
         std::hint::black_box(engine.decide(&backoff, &input, &grants, none.clone()).unwrap());
     });
@@ -259,7 +236,7 @@ fn main() {
     let started = Instant::now();
     let python = engine.load("python-rate-limit", &py_bytes, None).unwrap();
     let py_compile = started.elapsed();
-    let mut py_input = input_for_python();
+    let mut py_input = restart_input();
     py_input.history.last_restart_ms = None;
     let (median, p99) = measure(py_calls, || {
         std::hint::black_box(engine.decide(&python, &py_input, &grants, none.clone()).unwrap());

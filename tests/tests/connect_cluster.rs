@@ -71,6 +71,13 @@ fn example(file: &str, namespace: &str) -> String {
         .replace("namespace: confluent", &format!("namespace: {namespace}"))
 }
 
+/// The operator for one test, observing every 2 s, with `extra` arguments.
+fn operator(env: &TestEnv, ns: &str, extra: &[&str]) -> Operator {
+    let args: Vec<&str> =
+        ["--resync-seconds", "2"].into_iter().chain(extra.iter().copied()).collect();
+    Operator::start_with(env, ns, &args)
+}
+
 fn get(env: &TestEnv, kind: &str, name: &str, ns: &str) -> Value {
     env.get_json(&["get", kind, name, "-n", ns])
 }
@@ -154,17 +161,10 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
         &archive,
         &sha1(&archive),
     );
-    let _operator = Operator::start_with(
+    let _operator = operator(
         &env,
         &ns,
-        &[
-            "--resync-seconds",
-            "2",
-            "--confluent-hub-url",
-            &hub.base,
-            "--operator-image",
-            OPERATOR_IMAGE,
-        ],
+        &["--confluent-hub-url", &hub.base, "--operator-image", OPERATOR_IMAGE],
     );
 
     // The Secrets it mounts do not exist yet: nothing is rendered, and the status says which.
@@ -348,11 +348,7 @@ fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
     let env = TestEnv::require();
     env.install_crds();
     let ns = env.namespace("connect-url");
-    let _operator = Operator::start_with(
-        &env,
-        &ns,
-        &["--resync-seconds", "2", "--operator-image", OPERATOR_IMAGE],
-    );
+    let _operator = operator(&env, &ns, &["--operator-image", OPERATOR_IMAGE]);
     env.apply(&example("connect-url.yaml", &ns));
     let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
     let set = get(&env, "statefulset", "connect", &ns);
@@ -445,17 +441,10 @@ fn a_plugin_resolved_through_the_hub_is_installed_and_a_fresh_worker_runs_it() {
     let archive = hub_archive("apache-connect-file-3.9.1", &connect_file_jars(&env));
     publish_on_hub(&hub, "apache", "connect-file", "3.9.1", &archive, &sha1(&archive));
     // The operator reaches "the Connect's Service" at the worker started on the plugins.
-    let _operator = Operator::start_with(
+    let _operator = operator(
         &env,
         &ns,
-        &[
-            "--resync-seconds",
-            "2",
-            "--confluent-hub-url",
-            &hub.base,
-            "--connect-url-template",
-            &plugins_url,
-        ],
+        &["--confluent-hub-url", &hub.base, "--connect-url-template", &plugins_url],
     );
     env.apply(&format!(
         "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: confluentHub\n        confluentHub:\n          - name: connect-file\n            owner: apache\n            version: 3.9.1\n  dependencies:\n    kafka:\n      bootstrapEndpoint: {}\n",
@@ -546,11 +535,7 @@ fn bad_plugins_are_named_in_the_status_and_leave_the_cluster_as_it_was() {
     );
     let tampered = hub_archive("tampered", &[("t.jar".into(), b"t".to_vec())]);
     publish_on_hub(&hub, "acme", "tampered", "1.0.0", &tampered, &"0".repeat(40));
-    let _operator = Operator::start_with(
-        &env,
-        &ns,
-        &["--resync-seconds", "2", "--confluent-hub-url", &hub.base],
-    );
+    let _operator = operator(&env, &ns, &["--confluent-hub-url", &hub.base]);
 
     let connect = |extra: &str| {
         format!(
@@ -645,7 +630,7 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
             repo.base
         ));
     }
-    let _operator = Operator::start_with(&env, &ns, &["--resync-seconds", "2"]);
+    let _operator = operator(&env, &ns, &[]);
     let connect = |policy: &str| {
         format!(
             "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: custom\n        custom:\n          - name: sink\n            policyRef:\n              name: {policy}\n            settings:\n              groupId: org.example\n              artifactId: sink\n              version: \"1.0\"\n              extension: jar\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n"
@@ -717,7 +702,7 @@ fn installer_failures_reach_the_connect_status_naming_the_plugin() {
         ),
         ("too-big", "/big.zip", Reply::Bytes(big.clone()), sha512(&big), "100k", "storageLimit"),
     ];
-    let _operator = Operator::start_with(&env, &ns, &["--resync-seconds", "2"]);
+    let _operator = operator(&env, &ns, &[]);
     let pod = serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "connect-0", "namespace": ns, "labels": {"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"}},

@@ -123,7 +123,8 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     }
     announce(&ctx, &connect, &next).await;
     if connect.status.as_ref() != Some(&next) {
-        write_status(&ctx, &connect, &namespace, &next).await?;
+        let api: Api<Connect> = Api::namespaced(ctx.client.clone(), &namespace);
+        super::status_write::apply(&api, connect.as_ref(), &next).await?;
     }
     Ok(Requeue::requeue(ctx.settings.resync))
 }
@@ -267,25 +268,4 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
             .await;
         }
     }
-}
-
-async fn write_status(
-    ctx: &Context,
-    connect: &Connect,
-    namespace: &str,
-    next: &ConnectStatus,
-) -> Result<(), kube::Error> {
-    let api: Api<Connect> = Api::namespaced(ctx.client.clone(), namespace);
-    let patch = serde_json::json!({
-        "apiVersion": Connect::api_version(&()),
-        "kind": Connect::kind(&()),
-        "status": next,
-    });
-    api.patch_status(
-        &connect.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(patch),
-    )
-    .await?;
-    Ok(())
 }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use kube::{
-    Api, Resource, ResourceExt,
+    Api, ResourceExt,
     api::{Patch, PatchParams},
     runtime::{
         Controller,
@@ -21,7 +21,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::{debug, info, warn};
 
 use super::connect_access::{self, AccessError, Target};
-use super::{Context, FIELD_MANAGER, events, restart_policy, transforms};
+use super::{Context, events, restart_policy, status_write, transforms};
 use crate::connect_rest::RestError;
 use crate::connector::{
     Action, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
@@ -102,14 +102,7 @@ async fn apply(
     ctx: &Context,
 ) -> Result<Requeue, Error> {
     let run = Run { connector, api, ctx, now: jiff::Timestamp::now() };
-    let target = match connect_access::resolve(
-        connector,
-        &ctx.client,
-        &ctx.clients,
-        &ctx.settings.connect.rest_url_template,
-    )
-    .await
-    {
+    let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
         Err(AccessError::Spec(message)) => {
@@ -553,18 +546,7 @@ impl Run<'_> {
         if self.connector.status.as_ref() == Some(&status) {
             return Ok(());
         }
-        let patch = serde_json::json!({
-            "apiVersion": Connector::api_version(&()),
-            "kind": Connector::kind(&()),
-            "status": status,
-        });
-        self.api
-            .patch_status(
-                &self.connector.name_any(),
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(patch),
-            )
-            .await?;
+        status_write::apply(self.api, self.connector, &status).await?;
         Ok(())
     }
 
@@ -584,14 +566,7 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     if names.is_empty() {
         return Ok(Requeue::await_change());
     }
-    let target = match connect_access::resolve(
-        connector,
-        &ctx.client,
-        &ctx.clients,
-        &ctx.settings.connect.rest_url_template,
-    )
-    .await
-    {
+    let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
         Err(AccessError::Spec(message)) => {
@@ -642,4 +617,13 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     }
     ctx.cache.invalidate(&target.key).await;
     Ok(Requeue::await_change())
+}
+
+/// The Connect cluster of `connector`, as the operator's settings reach it.
+async fn target(
+    connector: &Connector,
+    ctx: &Context,
+) -> Result<connect_access::Target, AccessError> {
+    let template = &ctx.settings.connect.rest_url_template;
+    connect_access::resolve(connector, &ctx.client, &ctx.clients, template).await
 }

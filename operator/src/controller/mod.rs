@@ -10,6 +10,7 @@ pub mod host_services;
 pub mod policy;
 pub mod resolvers;
 pub mod restart_policy;
+pub mod status_write;
 pub mod transforms;
 
 use std::{sync::Arc, sync::Mutex, time::Duration};

@@ -12,8 +12,7 @@ use std::{
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
-    Api, Resource, ResourceExt,
-    api::{Patch, PatchParams},
+    Api, ResourceExt,
     runtime::{
         controller::{Action as Requeue, Controller},
         events::EventType,
@@ -23,9 +22,9 @@ use kube::{
 use sha2::{Digest, Sha256};
 use tracing::warn;
 
-use super::{Context, FIELD_MANAGER, events};
+use super::{Context, events};
 use crate::conditions::{self, ConditionUpdate};
-use crate::crd::{Policy, PolicyModule, PolicyStatus};
+use crate::crd::{Policy, PolicyModule};
 use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine, PolicyError};
 
 /// The key a ConfigMap module is read from when `configMapRef.key` is not given.
@@ -324,26 +323,6 @@ async fn write_status(
     if policy.status.as_ref() == Some(&status) {
         return Ok(());
     }
-    write(policy, namespace, status, ctx).await
-}
-
-async fn write(
-    policy: &Policy,
-    namespace: &str,
-    status: PolicyStatus,
-    ctx: &Context,
-) -> Result<(), kube::Error> {
     let api: Api<Policy> = Api::namespaced(ctx.client.clone(), namespace);
-    let patch = serde_json::json!({
-        "apiVersion": Policy::api_version(&()),
-        "kind": Policy::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        &policy.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(patch),
-    )
-    .await?;
-    Ok(())
+    super::status_write::apply(&api, policy, &status).await
 }
