@@ -46,6 +46,7 @@
 //!
 //! The ABI version is [`ABI_VERSION`]; `sluice policy inspect` prints the one a module targets.
 
+pub mod arena;
 pub mod host;
 pub mod testing;
 
