@@ -104,7 +104,13 @@ fn run_state(n: u64) -> (ConnectorRunState, RunState) {
 #[test]
 fn the_backoff_policy_decides_exactly_as_the_built_in_on_failure() {
     let engine = engine();
-    let policy = engine.load("backoff", &module("backoff"), None).unwrap();
+    // The same crate built both ways: for wasm32-unknown-unknown and wrapped (no WASI), and
+    // for wasm32-wasip2 (a component importing WASI, which the host links granting nothing).
+    let policies: Vec<_> = ["backoff", "backoff-wasip2"]
+        .into_iter()
+        .map(|name| engine.load(name, &module(name), None).unwrap())
+        .collect();
+    assert!(!policies[0].signature.wasi && policies[1].signature.wasi);
     let mut rng = Lcg(42);
     let mut waits = 0;
     for case in 0..2_000 {
@@ -177,25 +183,27 @@ fn the_backoff_policy_decides_exactly_as_the_built_in_on_failure() {
             ("baseSeconds".into(), base_s.to_string()),
             ("maxSeconds".into(), cap_s.to_string()),
         ];
-        let (wasm, _) = engine.decide(&policy, &wasm_input, &Grants::default(), none()).unwrap();
+        for policy in &policies {
+            let (wasm, _) = engine.decide(policy, &wasm_input, &Grants::default(), none()).unwrap();
 
-        let same = match (&built_in, &wasm) {
-            (Decision::Nothing { reason: a }, RestartDecision::Nothing(b)) => a == b,
-            (Decision::RestartFailed { reason: a }, RestartDecision::RestartFailedTasks(b)) => {
-                a == b
-            }
-            (Decision::GiveUp { reason: a }, RestartDecision::GiveUp(b)) => a == b,
-            (Decision::Wait { until, .. }, RestartDecision::WaitUntil(w)) => {
-                waits += 1;
-                // The built-in keeps nanoseconds; the ABI whole milliseconds, rounded up.
-                let ns = until.as_nanosecond();
-                (ns + 999_999).div_euclid(1_000_000) == i128::from(w.until_ms)
-            }
-            _ => false,
-        };
-        assert!(same, "case {case}: built-in {built_in:?}, policy {wasm:?}");
+            let same = match (&built_in, &wasm) {
+                (Decision::Nothing { reason: a }, RestartDecision::Nothing(b)) => a == b,
+                (Decision::RestartFailed { reason: a }, RestartDecision::RestartFailedTasks(b)) => {
+                    a == b
+                }
+                (Decision::GiveUp { reason: a }, RestartDecision::GiveUp(b)) => a == b,
+                (Decision::Wait { until, .. }, RestartDecision::WaitUntil(w)) => {
+                    waits += 1;
+                    // The built-in keeps nanoseconds; the ABI whole milliseconds, rounded up.
+                    let ns = until.as_nanosecond();
+                    (ns + 999_999).div_euclid(1_000_000) == i128::from(w.until_ms)
+                }
+                _ => false,
+            };
+            assert!(same, "case {case}: built-in {built_in:?}, {} {wasm:?}", policy.name);
+        }
     }
-    assert!(waits > 100, "the generated histories must exercise waiting: {waits}");
+    assert!(waits > 200, "the generated histories must exercise waiting: {waits}");
 }
 
 #[test]
