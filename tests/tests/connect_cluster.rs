@@ -375,6 +375,27 @@ fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
         assert_owned_by_connect(&get(&env, kind, name, &ns), &connect);
     }
     assert_eq!(connect["status"]["mounts"], Value::Null);
+
+    // podTemplate.resources reach the worker container.
+    env.kubectl_ok(&[
+        "patch",
+        "connect",
+        "connect",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"podTemplate":{"resources":{"requests":{"cpu":"500m","memory":"1Gi"},"limits":{"memory":"1Gi"}}}}}"#,
+    ]);
+    let resources = wait_for("the worker's resources", Duration::from_secs(30), || {
+        let s = get(&env, "statefulset", "connect", &ns);
+        let r = s["spec"]["template"]["spec"]["containers"][0]["resources"].clone();
+        if r.is_null() || r == serde_json::json!({}) { Err(r.to_string()) } else { Ok(r) }
+    });
+    assert_eq!(
+        resources,
+        serde_json::json!({"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}})
+    );
 }
 
 /// Stops the worker however the test ends, so later tests and `down` find it stopped.

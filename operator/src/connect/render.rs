@@ -384,6 +384,7 @@ fn pod_template(connect: &Connect, name: &str, inputs: &Inputs<'_>, hash: &str) 
             ..Probe::default()
         }),
         volume_mounts: Some(mounts),
+        resources: connect.spec.pod_template.as_ref().and_then(|p| p.resources.clone()),
         ..Container::default()
     };
     let mut annotations = BTreeMap::new();

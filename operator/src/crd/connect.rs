@@ -1,5 +1,6 @@
 //! The `Connect` resource: a Kafka Connect cluster that Sluice runs, with its plugins.
 
+use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::{api::resource::Quantity, apis::meta::v1::Condition};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -54,6 +55,19 @@ pub struct ConnectSpec {
     /// How Sluice authenticates to the workers' REST API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_rest: Option<ConnectRestAccess>,
+    /// Settings of the worker pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_template: Option<PodTemplate>,
+}
+
+/// Settings of the worker pods, as Confluent for Kubernetes names them.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PodTemplate {
+    /// CPU and memory requests and limits of the Connect worker container, for example
+    /// `requests: {cpu: "1", memory: 2Gi}`. Size the JVM heap (`configOverrides.jvm`) to fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
 }
 
 /// Container images.

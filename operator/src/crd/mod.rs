@@ -18,7 +18,8 @@ pub use connect::{
     ConfigOverrides, ConfluentHubPlugin, Connect, ConnectBuild, ConnectBuildType,
     ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, CustomPlugin,
     InstalledConnectorClass, KafkaDependency, MavenPlugin, MountedSecret, MountedSecretStatus,
-    OnDemandBuild, PluginLocationType, PluginSet, ResolvedPlugin, TlsCertificates, UrlPlugin,
+    OnDemandBuild, PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin, TlsCertificates,
+    UrlPlugin,
 };
 pub use connector::{
     ConfigFieldError, ConfigTransform, ConnectRest, Connector, ConnectorSpec, ConnectorStatus,

@@ -171,3 +171,34 @@ fn worker_config_plugins_and_mounted_secrets_roll_the_pods_and_nothing_else_does
     let rotated = BTreeMap::from([("aws-credential".to_string(), "101".to_string())]);
     assert_ne!(hash_of(&rendered(&base, &[plugin()], &rotated)), before, "mounted Secret");
 }
+
+#[test]
+fn pod_template_resources_go_to_the_worker_container() {
+    let mut connect = example();
+    connect.spec.pod_template = Some(
+        serde_json::from_value(serde_json::json!({
+            "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}
+        }))
+        .unwrap(),
+    );
+    let r = rendered(&connect, &[plugin()], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let resources = pod.containers[0].resources.clone().unwrap();
+    assert_eq!(resources.requests.unwrap()["memory"].0, "2Gi");
+    assert_eq!(resources.limits.unwrap()["memory"].0, "2Gi");
+    // The installer is not the worker: it keeps no requests of its own.
+    assert!(pod.init_containers.unwrap()[0].resources.is_none());
+}
+
+#[test]
+fn an_init_image_of_ones_own_is_used_as_given() {
+    let mut connect = example();
+    connect.spec.image.as_mut().unwrap().init = Some("registry.example/sluice:custom".into());
+    let r = rendered(&connect, &[plugin()], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    assert_eq!(
+        pod.init_containers.unwrap()[0].image.as_deref(),
+        Some("registry.example/sluice:custom")
+    );
+    assert!(r.warnings.is_empty());
+}
