@@ -724,6 +724,26 @@ fn a_connect_cluster_ref_is_resolved_to_the_connects_service_once_the_connect_ex
             "spec.connectClusterRef names Connect {ns}/connect which does not exist: create it or fix the name"
         )
     );
+    // Another wrong name: a new Event says so (not the first one's note, counted again).
+    case.apply_connector(
+        "src",
+        &format!("  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t\n  connectClusterRef:\n    name: konnect\n"),
+    );
+    let other = format!(
+        "InvalidSpec: spec.connectClusterRef names Connect {ns}/konnect which does not exist"
+    );
+    wait_for("an Event naming the second wrong Connect", WAIT, || {
+        let events = case.env.events_of(ns, "src");
+        if events.iter().any(|e| e.starts_with(&other)) {
+            Ok(())
+        } else {
+            Err(format!("{events:?}"))
+        }
+    });
+    case.apply_connector(
+        "src",
+        &format!("  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t\n  connectClusterRef:\n    name: connect\n"),
+    );
 
     // Once the Connect exists, the Connector targets its client Service. The operator runs
     // outside the cluster here, so the Service's name does not resolve: the Connector says
