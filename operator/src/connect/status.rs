@@ -118,6 +118,24 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
     out
 }
 
+/// Sets the conditions `observed` calls for in `conditions`, and drops `PluginsInstalled`
+/// while nothing is known of it (after a fix, before a new pod's installer has finished), so
+/// an old failure does not linger.
+pub fn apply(
+    conditions: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    observed: &Observed,
+    generation: Option<i64>,
+    now: jiff::Timestamp,
+) {
+    let updates = self::conditions(observed);
+    if updates.iter().all(|u| u.type_ != PLUGINS_INSTALLED) {
+        conditions.retain(|c| c.type_ != PLUGINS_INSTALLED);
+    }
+    for update in updates {
+        crate::conditions::set(conditions, update, generation, now);
+    }
+}
+
 /// Where each mounted Secret and certificate Secret is in the workers.
 pub fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
     let secrets = spec.mounted_secrets.iter().map(|s| (s, "/mnt/secrets"));
@@ -266,6 +284,24 @@ mod tests {
         let installed =
             conditions(&observed).into_iter().find(|c| c.type_ == PLUGINS_INSTALLED).unwrap();
         assert_eq!(installed.message, "pod c-1: plugin x: sha512 mismatch");
+    }
+
+    #[test]
+    fn an_old_install_failure_does_not_linger_once_no_pod_reports_it() {
+        let mut conditions = Vec::new();
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let failing = Observed {
+            install_failures: vec!["pod c-0: plugin x: HTTP 404".into()],
+            desired_replicas: 1,
+            ..Observed::default()
+        };
+        apply(&mut conditions, &failing, Some(1), now);
+        assert!(conditions.iter().any(|c| c.type_ == PLUGINS_INSTALLED && c.status == "False"));
+        let fixed = Observed { desired_replicas: 1, ..Observed::default() };
+        apply(&mut conditions, &fixed, Some(2), now);
+        assert!(conditions.iter().all(|c| c.type_ != PLUGINS_INSTALLED), "{conditions:?}");
+        let ready = conditions.iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!(ready.reason, "WorkersNotReady");
     }
 
     #[test]

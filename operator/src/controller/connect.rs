@@ -31,6 +31,9 @@ use crate::connect::{render, status};
 use crate::connect_endpoint;
 use crate::crd::{Connect, ConnectStatus};
 
+/// How long the status waits for the workers' `GET /connector-plugins`.
+const PLUGINS_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub async fn run(ctx: Arc<Context>) {
     let connects: Api<Connect> = ctx.watched();
     let sets: Api<StatefulSet> = ctx.watched();
@@ -104,7 +107,8 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     observed.install_failures = status::install_failures(&pods);
     observed.installed_somewhere = status::installer_finished(&pods) || observed.ready_replicas > 0;
     // Workers that do not answer leave the last list in place: it changes only when the
-    // plugins do, and those roll the workers, who then answer again.
+    // plugins do, and those roll the workers, who then answer again. The bound keeps an
+    // unreachable Service from holding up the reconcile.
     if let Ok(target) = connect_access::for_connect(
         &connect,
         &ctx.client,
@@ -112,15 +116,18 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         &ctx.settings.connect.rest_url_template,
     )
     .await
-        && let Ok(plugins) = target.client.connector_plugins().await
+        && let Ok(Ok(plugins)) =
+            tokio::time::timeout(PLUGINS_TIMEOUT, target.client.connector_plugins()).await
     {
         next.installed_connector_classes = status::classes(&plugins);
     }
 
-    let now = jiff::Timestamp::now();
-    for update in status::conditions(&observed) {
-        conditions::set(&mut next.conditions, update, connect.metadata.generation, now);
-    }
+    status::apply(
+        &mut next.conditions,
+        &observed,
+        connect.metadata.generation,
+        jiff::Timestamp::now(),
+    );
     announce(&ctx, &connect, &next).await;
     if connect.status.as_ref() != Some(&next) {
         let api: Api<Connect> = Api::namespaced(ctx.client.clone(), &namespace);
