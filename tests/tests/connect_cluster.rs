@@ -306,9 +306,11 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
     assert_eq!(pdb["spec"]["maxUnavailable"], 1);
     assert_eq!(pdb["spec"]["selector"]["matchLabels"], selector);
 
-    // The Hub's archive was downloaded once, to compute its sha512, not at every resync.
+    // The Hub's archive was downloaded once, to compute its sha512, and its manifest read
+    // once: a fixed version does not change, so resyncs do not ask again.
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(hub.hits(&archive_path), 1);
+    assert_eq!(hub.hits("/api/plugins/confluentinc/kafka-connect-s3-source/versions/2.0.1"), 1);
 
     // Scaling does not roll the workers; a changed mounted Secret does.
     let hash = config_hash(&set);

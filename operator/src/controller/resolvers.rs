@@ -30,6 +30,9 @@ pub struct Resolvers {
     http: reqwest::Client,
     /// sha512 by archive URL and the checksum it was checked against.
     digests: Mutex<HashMap<String, String>>,
+    /// Resolutions of references that cannot change (a Hub plugin's fixed version, a Maven
+    /// release), so a resync does not ask the Hub or the repository again.
+    settled: Mutex<HashMap<String, (String, String)>>,
 }
 
 impl Default for Resolvers {
@@ -39,7 +42,7 @@ impl Default for Resolvers {
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client with static settings builds");
-        Self { http, digests: Mutex::default() }
+        Self { http, digests: Mutex::default(), settled: Mutex::default() }
     }
 }
 
@@ -90,18 +93,36 @@ impl Resolvers {
             }
             Source::Hub(p) => {
                 let base = &settings.hub_url;
+                // `latest` moves; a fixed version (with or without a pinned checksum) does not.
+                let key = (p.version != "latest").then(|| {
+                    format!("hub {base} {}/{} {} {:?}", p.owner, p.name, p.version, p.checksum)
+                });
+                if let Some(hit) = key.as_ref().and_then(|k| self.settled(k)) {
+                    return Ok(archive(Some(p.version.clone()), hit.0, hit.1));
+                }
                 let (version, url, sha512) =
                     self.hub(base, p, known).await.map_err(|e| reference.fail(scrub(&e, base)))?;
+                if let Some(k) = key {
+                    self.settle(k, &url, &sha512);
+                }
                 Ok(archive(Some(version), url, sha512))
             }
             Source::Maven(p) => {
                 let repository = p.repository.as_deref().unwrap_or(&settings.maven_repository);
                 let url = resolve::maven_artifact_url(repository, p);
+                // A release never changes in a Maven repository; a snapshot does.
+                let key = (!p.version.ends_with("-SNAPSHOT")).then(|| format!("maven {url}"));
+                if let Some(hit) = key.as_ref().and_then(|k| self.settled(k)) {
+                    return Ok(archive(Some(p.version.clone()), hit.0, hit.1));
+                }
                 // A private repository's URL may carry credentials; messages show it without.
                 let sha512 = self
                     .maven(&url, known)
                     .await
                     .map_err(|e| reference.fail(scrub(&e, repository)))?;
+                if let Some(k) = key {
+                    self.settle(k, &url, &sha512);
+                }
                 Ok(archive(Some(p.version.clone()), url, sha512))
             }
             Source::Custom(p) => custom(ctx, p, namespace)
@@ -109,6 +130,17 @@ impl Resolvers {
                 .map_err(|e| reference.fail(e))
                 .map(|a| PluginArchive { source: reference.kind().to_owned(), ..a }),
         }
+    }
+
+    fn settled(&self, key: &str) -> Option<(String, String)> {
+        self.settled.lock().expect("resolution cache").get(key).cloned()
+    }
+
+    fn settle(&self, key: String, url: &str, sha512: &str) {
+        self.settled
+            .lock()
+            .expect("resolution cache")
+            .insert(key, (url.to_owned(), sha512.to_owned()));
     }
 
     async fn hub(
