@@ -26,16 +26,26 @@ pub struct ClusterServices {
     read: Mutex<Vec<String>>,
 }
 
+/// The client of policies' `http` calls. Building one loads the TLS roots, which costs more
+/// than a policy call: the operator builds it once and every call shares it.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        // A redirect could leave the allowed host; the policy must ask for the target.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with static settings builds")
+}
+
 impl ClusterServices {
     /// Services for one policy call; call from within the operator's runtime.
-    pub fn new(client: kube::Client) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            // A redirect could leave the allowed host; the policy must ask for the target.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client with static settings builds");
-        Self { client, http, runtime: Handle::current(), read: Mutex::default() }
+    pub fn new(ctx: &super::Context) -> Self {
+        Self {
+            client: ctx.client.clone(),
+            http: ctx.policy_http.clone(),
+            runtime: Handle::current(),
+            read: Mutex::default(),
+        }
     }
 
     /// The secret values read so far.

@@ -90,6 +90,8 @@ pub struct Context {
     pub policies: policy::PolicyRegistry,
     /// Turns Connect plugin references into archives.
     pub resolvers: resolvers::Resolvers,
+    /// The HTTP client of policies' `http` calls, shared by all of them.
+    pub policy_http: reqwest::Client,
     connector_triggers: Mutex<Option<UnboundedReceiver<ObjectRef<Connector>>>>,
 }
 
@@ -114,6 +116,7 @@ impl Context {
             clients: connect_access::ClientPool::default(),
             policies: policy::PolicyRegistry::new(engine),
             resolvers: resolvers::Resolvers::default(),
+            policy_http: host_services::http_client(),
             connector_triggers: Mutex::new(Some(triggers)),
         })
     }

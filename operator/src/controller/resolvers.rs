@@ -313,7 +313,7 @@ async fn custom(ctx: &Context, p: &CustomPlugin, namespace: &str) -> Result<Plug
         settings: registered.settings.clone(),
         extensions: Vec::new(),
     };
-    let services = Arc::new(ClusterServices::new(ctx.client.clone()));
+    let services = Arc::new(ClusterServices::new(ctx));
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
     let call_services = services.clone() as Arc<dyn HostServices>;

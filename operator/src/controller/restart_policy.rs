@@ -55,7 +55,7 @@ pub async fn ask(ctx: &Context, subject: &Subject<'_>) -> (Asked, Option<String>
     input.settings = registered.settings.clone();
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
-    let services = Arc::new(super::host_services::ClusterServices::new(ctx.client.clone()));
+    let services = Arc::new(super::host_services::ClusterServices::new(ctx));
     let call_services: Arc<dyn policy::HostServices> = services.clone();
     let call =
         tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, call_services))
