@@ -343,6 +343,23 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
         let now = config_hash(&get(&env, "statefulset", "connect", &ns));
         if now != hash { Ok(()) } else { Err(now) }
     });
+    // The roll repeats the image.init warning word for word: counted in the first Event's
+    // series, not written again.
+    wait_for("the repeated warning counted in one Event", Duration::from_secs(30), || {
+        let events = env.get_json(&[
+            "get",
+            "events.events.k8s.io",
+            "-n",
+            &ns,
+            "--field-selector",
+            "regarding.name=connect,reason=SpecAdjusted",
+        ]);
+        let items = events["items"].as_array().cloned().unwrap_or_default();
+        match items.as_slice() {
+            [one] if one["series"]["count"] == 2 => Ok(()),
+            _ => Err(events["items"].to_string()),
+        }
+    });
 }
 
 #[test]

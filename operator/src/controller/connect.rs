@@ -248,15 +248,8 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
         let unchanged = conditions::find(before, &c.type_)
             .is_some_and(|b| b.status == c.status && b.message == c.message);
         if !unchanged {
-            events::publish_new(
-                ctx,
-                connect,
-                EventType::Warning,
-                &c.reason,
-                "Reconcile",
-                &c.message,
-            )
-            .await;
+            events::publish(ctx, connect, EventType::Warning, &c.reason, "Reconcile", &c.message)
+                .await;
         }
     }
     let ready = conditions::find(&next.conditions, status::READY);
@@ -264,15 +257,8 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
         let unchanged =
             conditions::find(before, status::READY).is_some_and(|b| b.message == r.message);
         if !unchanged {
-            events::publish_new(
-                ctx,
-                connect,
-                EventType::Warning,
-                &r.reason,
-                "Reconcile",
-                &r.message,
-            )
-            .await;
+            events::publish(ctx, connect, EventType::Warning, &r.reason, "Reconcile", &r.message)
+                .await;
         }
     }
 }

@@ -410,7 +410,7 @@ impl Run<'_> {
             || self.connector.status.as_ref().and_then(|s| s.observed_generation)
                 != self.generation()
         {
-            self.problem("InvalidSpec", "Reconcile", &message).await;
+            self.event(EventType::Warning, "InvalidSpec", "Reconcile", &message).await;
         }
         let outcome = Outcome::InvalidSpec { message };
         self.write_outcome(label, &outcome).await?;
@@ -465,7 +465,7 @@ impl Run<'_> {
                 s.config_errors == errors && s.observed_generation == self.generation()
             });
         if !repeated {
-            self.problem("ConfigInvalid", "ValidateConfig", &message).await;
+            self.event(EventType::Warning, "ConfigInvalid", "ValidateConfig", &message).await;
         }
         let outcome = Outcome::ConfigInvalid { message, errors };
         self.write_outcome(&target.label, &outcome).await?;
@@ -492,7 +492,7 @@ impl Run<'_> {
             .filter(|c| c.status == "True")
             .map(|c| c.last_transition_time.0);
         if since.is_none() {
-            self.problem("ConnectUnavailable", "Observe", &message).await;
+            self.event(EventType::Warning, "ConnectUnavailable", "Observe", &message).await;
         }
         let outcome = Outcome::Unavailable { message };
         self.write_outcome(&target.label, &outcome).await?;
@@ -552,13 +552,6 @@ impl Run<'_> {
 
     async fn event(&self, type_: EventType, reason: &str, action: &str, note: &str) {
         events::publish(self.ctx, self.connector, type_, reason, action, note).await;
-    }
-
-    /// A Warning about a problem that just appeared or changed (callers check that): a new
-    /// Event, so its note is the current message, not the first one of that reason.
-    async fn problem(&self, reason: &str, action: &str, note: &str) {
-        events::publish_new(self.ctx, self.connector, EventType::Warning, reason, action, note)
-            .await;
     }
 }
 

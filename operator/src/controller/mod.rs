@@ -15,10 +15,7 @@ pub mod transforms;
 
 use std::{sync::Arc, sync::Mutex, time::Duration};
 
-use kube::runtime::{
-    events::{Recorder, Reporter},
-    reflector::ObjectRef,
-};
+use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::connector::restart::BackoffSettings;
@@ -81,8 +78,7 @@ impl Default for Settings {
 /// What every reconcile shares.
 pub struct Context {
     pub client: kube::Client,
-    pub recorder: Recorder,
-    pub reporter: Reporter,
+    pub events: events::Recorder,
     pub settings: Settings,
     pub cache: Arc<connect_cache::ConnectCache>,
     pub clients: connect_access::ClientPool,
@@ -104,12 +100,9 @@ impl Context {
             crate::policy::EngineLimits::default(),
             settings.policy_cache.clone().map(crate::policy::cache::CompileCache::new),
         )?;
-        let reporter =
-            Reporter { controller: "sluice".into(), instance: std::env::var("POD_NAME").ok() };
         let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);
         Ok(Self {
-            recorder: Recorder::new(client.clone(), reporter.clone()),
-            reporter,
+            events: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
             settings,
             cache,
