@@ -161,6 +161,7 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
     let plugin_list = plugin_list_json(connect, inputs.plugins);
     let worker_files = properties.clone() + log4j.as_deref().unwrap_or_default();
     let hash = config_hash(&worker_files, &plugin_list, inputs.secret_versions);
+    let (installer, installer_warning) = installer_image(connect, inputs.operator_image);
     let meta = |object: String| ObjectMeta {
         name: Some(object),
         namespace: Some(namespace.into()),
@@ -232,12 +233,12 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
             },
             // Workers join a group and rebalance; starting them together is faster and safe.
             pod_management_policy: Some("Parallel".into()),
-            template: pod_template(connect, name, inputs, &hash),
+            template: pod_template(connect, name, &installer, &hash),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()
     };
-    let warnings = installer_image(connect, inputs.operator_image).1.into_iter().collect();
+    let warnings = installer_warning.into_iter().collect();
     Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb, warnings }
 }
 
@@ -277,7 +278,7 @@ pub fn config_hash(
     format!("{:x}", h.finalize())[..16].to_owned()
 }
 
-fn pod_template(connect: &Connect, name: &str, inputs: &Inputs<'_>, hash: &str) -> PodTemplateSpec {
+fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> PodTemplateSpec {
     let image = connect.spec.image.clone().unwrap_or_default();
     let mut volumes = vec![
         Volume {
@@ -340,7 +341,7 @@ fn pod_template(connect: &Connect, name: &str, inputs: &Inputs<'_>, hash: &str) 
     };
     let installer = Container {
         name: INSTALLER_CONTAINER.into(),
-        image: Some(installer_image(connect, inputs.operator_image).0),
+        image: Some(installer.to_owned()),
         // The installer's last lines name each failed plugin; the status shows them.
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         args: Some(vec![

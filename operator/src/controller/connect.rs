@@ -75,6 +75,9 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     let resolved = ctx.resolvers.resolve(&ctx, &connect, &namespace).await;
     let secret_versions = secret_versions(&ctx, &connect, &namespace).await?;
     observed.missing_secrets = secret_versions.as_ref().err().cloned().unwrap_or_default();
+    // Read once: the roll check compares with it, and the status reads the applied one.
+    let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
+    let mut stateful_set = sets.get_opt(&name).await?;
     match (&resolved, &secret_versions) {
         (Ok(plugins), Ok(versions)) => {
             observed.resolution = Ok(plugins.len());
@@ -85,16 +88,16 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
                 secret_versions: versions,
             };
             let rendered = render::render(&connect, &name, &namespace, &inputs);
-            apply_all(&ctx, &connect, &namespace, &rendered).await?;
+            let applied =
+                apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await?;
+            stateful_set = Some(applied);
         }
         (Err(failures), _) => {
             observed.resolution = Err(failures.iter().map(ToString::to_string).collect());
         }
         (Ok(_), Err(_)) => {}
     }
-
-    let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
-    if let Some(set) = sets.get_opt(&name).await? {
+    if let Some(set) = stateful_set {
         let s = set.status.unwrap_or_default();
         next.replicas = Some(s.replicas);
         observed.ready_replicas = s.ready_replicas.unwrap_or(0);
@@ -167,13 +170,15 @@ async fn secret_versions(
     Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })
 }
 
-/// Applies every rendered object, the StatefulSet last so that what its pods mount exists.
+/// Applies every rendered object, the StatefulSet last so that what its pods mount exists;
+/// returns the StatefulSet as the API server has it now. `before` is the one it had.
 async fn apply_all(
     ctx: &Context,
     connect: &Connect,
     namespace: &str,
     rendered: &render::Rendered,
-) -> Result<(), kube::Error> {
+    before: Option<&StatefulSet>,
+) -> Result<StatefulSet, kube::Error> {
     let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
     apply::<ConfigMap>(ctx, namespace, &owner, &rendered.worker_config).await?;
     apply::<ConfigMap>(ctx, namespace, &owner, &rendered.plugin_list).await?;
@@ -181,10 +186,9 @@ async fn apply_all(
     apply::<Service>(ctx, namespace, &owner, &rendered.client).await?;
     apply::<PodDisruptionBudget>(ctx, namespace, &owner, &rendered.pdb).await?;
 
-    let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), namespace);
     let name = rendered.stateful_set.name_any();
-    let before = sets.get_opt(&name).await?.and_then(|s| hash_of(&s));
-    apply::<StatefulSet>(ctx, namespace, &owner, &rendered.stateful_set).await?;
+    let before = before.and_then(hash_of);
+    let applied = apply::<StatefulSet>(ctx, namespace, &owner, &rendered.stateful_set).await?;
     let after = hash_of(&rendered.stateful_set);
     if before != after {
         let note = match before {
@@ -200,7 +204,7 @@ async fn apply_all(
                 .await;
         }
     }
-    Ok(())
+    Ok(applied)
 }
 
 fn hash_of(set: &StatefulSet) -> Option<String> {
@@ -220,7 +224,7 @@ async fn apply<K>(
     namespace: &str,
     owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
     object: &K,
-) -> Result<(), kube::Error>
+) -> Result<K, kube::Error>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -236,8 +240,7 @@ where
         &PatchParams::apply(FIELD_MANAGER).force(),
         &Patch::Apply(&object),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// An Event for each condition that turned bad, or changed its message while bad, since the
