@@ -811,3 +811,37 @@ fn installer_failures_reach_the_connect_status_naming_the_plugin() {
         );
     }
 }
+
+#[test]
+fn a_worker_becoming_ready_shows_at_once_not_at_the_next_resync() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-ready");
+    // A resync far beyond the wait below: only the watch on owned StatefulSets can tell.
+    let _operator = Operator::start_with(&env, &ns, &["--resync-seconds", "600"]);
+    env.apply(&example("connect-url.yaml", &ns));
+    wait_condition(&env, &ns, "Ready", |c| c["message"] == "0 of 2 workers ready");
+
+    // What the StatefulSet controller writes once both pods are ready (no kubelet here).
+    env.kubectl_ok(&[
+        "patch",
+        "statefulset",
+        "connect",
+        "-n",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"replicas":2,"readyReplicas":2,"availableReplicas":2,"currentReplicas":2,"updatedReplicas":2}}"#,
+    ]);
+    let c = wait_condition(&env, &ns, "Ready", |c| c["status"] == "True");
+    let ready = condition(&c, "Ready");
+    assert_eq!(
+        (ready["reason"].as_str(), ready["message"].as_str()),
+        (Some("WorkersReady"), Some("2 of 2 workers ready"))
+    );
+    assert_eq!(
+        (c["status"]["replicas"].as_i64(), c["status"]["readyReplicas"].as_i64()),
+        (Some(2), Some(2))
+    );
+}
