@@ -644,6 +644,12 @@ fn bad_plugins_are_named_in_the_status_and_leave_the_cluster_as_it_was() {
         "{message}"
     );
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+    // The release was resolved once, whatever the resyncs and spec changes since: its
+    // checksums and the artifact (hashed for its sha512) were each fetched once.
+    for path in ["", ".sha512", ".sha1"] {
+        let path = format!("/maven2/org/example/sink/1.0/sink-1.0.jar{path}");
+        assert_eq!(repo.hits(&path), 1, "{path}");
+    }
 }
 
 #[test]

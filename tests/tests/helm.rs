@@ -94,8 +94,44 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     assert_eq!(env_var("POD_NAME").unwrap()["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
     assert_eq!(env_var("SLUICE_RESYNC_SECONDS").unwrap()["value"], "30");
     assert!(env_var("SLUICE_WATCH_NAMESPACE").is_none(), "all namespaces by default");
+    // Connect pods' installer runs the operator's image; plugins resolve where the values say.
+    assert_eq!(
+        env_var("SLUICE_OPERATOR_IMAGE").unwrap()["value"],
+        "ghcr.io/sluice-dev/sluice:0.1.0"
+    );
+    assert_eq!(
+        env_var("SLUICE_CONFLUENT_HUB_URL").unwrap()["value"],
+        "https://api.hub.confluent.io"
+    );
+    assert_eq!(
+        env_var("SLUICE_MAVEN_REPOSITORY").unwrap()["value"],
+        "https://repo1.maven.org/maven2"
+    );
     assert_eq!(pod["serviceAccountName"], "sluice");
     assert_eq!(deployment["spec"]["replicas"], 1);
+
+    // A mirror is taken; a repository that is not an http(s) URL is refused at install.
+    let mirrored = env.helm_ok(&[
+        "template",
+        "sluice",
+        &chart(),
+        "--kube-version",
+        "1.33.0",
+        "--set",
+        "operator.mavenRepository=https://maven.internal/repo",
+    ]);
+    assert!(mirrored.contains("value: \"https://maven.internal/repo\""), "{mirrored}");
+    let refused = env.helm(&[
+        "template",
+        "sluice",
+        &chart(),
+        "--kube-version",
+        "1.33.0",
+        "--set",
+        "operator.mavenRepository=ftp://maven.internal",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("/operator/mavenRepository"));
 }
 
 #[test]
