@@ -4,30 +4,16 @@
 
 use std::{
     collections::BTreeMap,
-    io::{Cursor, Write},
     path::{Path, PathBuf},
     time::Duration,
 };
 
 use sha2::{Digest, Sha512};
 use sluice::installer::{self, Options, PluginArchive, PluginList, Report};
+use sluice_e2e::archives::{incompressible, zip_of};
 use sluice_e2e::http_server::{Reply, Server};
 
 // ---- archives ---------------------------------------------------------------------------
-
-fn options() -> zip::write::SimpleFileOptions {
-    zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)
-}
-
-/// A zip of `(name, contents)` files.
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in files {
-        w.start_file(*name, options()).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
 
 /// A jar declaring `class` as a Connect plugin of `service`.
 fn connector_jar(service: &str, class: &str) -> Vec<u8> {
@@ -390,9 +376,7 @@ fn device_files_are_refused() {
 #[test]
 fn archives_over_the_storage_limit_are_refused() {
     let server = Server::start();
-    // Incompressible bytes, so the ratio bound does not trigger first.
-    let noise: Vec<u8> =
-        (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise = incompressible(200_000);
     let big = zip_of(&[("lib/big.jar", &noise)]);
     let url = server.route("/big.zip", Reply::Bytes(big.clone()));
     let dir = tempfile::tempdir().unwrap();

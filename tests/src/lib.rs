@@ -13,6 +13,7 @@ use std::{
 
 use serde_json::Value;
 
+pub mod archives;
 pub mod fake_connect;
 pub mod http_server;
 

@@ -9,11 +9,12 @@
 //! installer's termination message), the test writes the pod's status as the kubelet would,
 //! with the message the real installer wrote.
 
-use std::{io::Write, path::Path, process::Command, time::Duration};
+use std::{path::Path, process::Command, time::Duration};
 
 use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
+use sluice_e2e::archives::{incompressible, zip_of};
 use sluice_e2e::http_server::{Reply, Server};
 use sluice_e2e::{Operator, TestEnv, http_get, shared_examples, sluice_binary, wait_for};
 
@@ -29,15 +30,12 @@ fn sha1(bytes: &[u8]) -> String {
 
 /// A zip in Confluent Hub's layout: `<dir>/manifest.json` and `<dir>/lib/<jar>`.
 fn hub_archive(dir: &str, jars: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    zip.start_file(format!("{dir}/manifest.json"), options).unwrap();
-    zip.write_all(format!(r#"{{"name": "{dir}"}}"#).as_bytes()).unwrap();
-    for (name, bytes) in jars {
-        zip.start_file(format!("{dir}/lib/{name}"), options).unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
+    let manifest = format!(r#"{{"name": "{dir}"}}"#);
+    let names: Vec<String> = jars.iter().map(|(name, _)| format!("{dir}/lib/{name}")).collect();
+    let mut files = vec![(format!("{dir}/manifest.json"), manifest.as_bytes())];
+    files.extend(names.into_iter().zip(jars.iter().map(|(_, bytes)| bytes.as_slice())));
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    zip_of(&entries)
 }
 
 /// Serves `archive` as plugin `owner/name` `version` in the Hub API's shape; returns the
@@ -76,6 +74,26 @@ fn operator(env: &TestEnv, ns: &str, extra: &[&str]) -> Operator {
     let args: Vec<&str> =
         ["--resync-seconds", "2"].into_iter().chain(extra.iter().copied()).collect();
     Operator::start_with(env, ns, &args)
+}
+
+/// `kubectl patch --type=merge` of `kind/name`.
+fn merge_patch(env: &TestEnv, kind: &str, name: &str, ns: &str, patch: &str) {
+    env.kubectl_ok(&["patch", kind, name, "-n", ns, "--type=merge", "-p", patch]);
+}
+
+/// The same on the status subresource: what a kubelet or a built-in controller would write.
+fn patch_status(env: &TestEnv, kind: &str, name: &str, ns: &str, patch: &str) {
+    env.kubectl_ok(&[
+        "patch",
+        kind,
+        name,
+        "-n",
+        ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        patch,
+    ]);
 }
 
 fn get(env: &TestEnv, kind: &str, name: &str, ns: &str) -> Value {
@@ -314,16 +332,7 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
 
     // Scaling does not roll the workers; a changed mounted Secret does.
     let hash = config_hash(&set);
-    env.kubectl_ok(&[
-        "patch",
-        "connect",
-        "connect",
-        "-n",
-        &ns,
-        "--type=merge",
-        "-p",
-        r#"{"spec":{"replicas":3}}"#,
-    ]);
+    merge_patch(&env, "connect", "connect", &ns, r#"{"spec":{"replicas":3}}"#);
     wait_for("3 replicas", Duration::from_secs(30), || {
         let s = get(&env, "statefulset", "connect", &ns);
         if s["spec"]["replicas"] == 3 { Ok(s) } else { Err(s["spec"]["replicas"].to_string()) }
@@ -396,16 +405,13 @@ fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
     assert_eq!(connect["status"]["mounts"], Value::Null);
 
     // podTemplate.resources reach the worker container.
-    env.kubectl_ok(&[
-        "patch",
+    merge_patch(
+        &env,
         "connect",
         "connect",
-        "-n",
         &ns,
-        "--type=merge",
-        "-p",
         r#"{"spec":{"podTemplate":{"resources":{"requests":{"cpu":"500m","memory":"1Gi"},"limits":{"memory":"1Gi"}}}}}"#,
-    ]);
+    );
     let resources = wait_for("the worker's resources", Duration::from_secs(30), || {
         let s = get(&env, "statefulset", "connect", &ns);
         let r = s["spec"]["template"]["spec"]["containers"][0]["resources"].clone();
@@ -705,26 +711,17 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
 }
 
-/// A zip with one entry.
-fn zip_with(entry: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file(entry, zip::write::SimpleFileOptions::default()).unwrap();
-    zip.write_all(bytes).unwrap();
-    zip.finish().unwrap().into_inner()
-}
-
 #[test]
 fn installer_failures_reach_the_connect_status_naming_the_plugin() {
     let env = TestEnv::require();
     env.install_crds();
     let ns = env.namespace("connect-install-bad");
     let server = Server::start();
-    let good = zip_with("lib/a.jar", b"jar");
+    let good = zip_of(&[("lib/a.jar", b"jar")]);
     // Incompressible, so the storage limit and not the compression-ratio bound refuses it.
-    let noise: Vec<u8> =
-        (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let big = zip_with("lib/big.jar", &noise);
-    let slip = zip_with("../../evil.txt", b"evil");
+    let noise = incompressible(200_000);
+    let big = zip_of(&[("lib/big.jar", &noise)]);
+    let slip = zip_of(&[("../../evil.txt", b"evil")]);
     // (plugin, archive path, served reply, sha512 in the spec, storageLimit, what the message says)
     let cases: Vec<(&str, &str, Reply, String, &str, &str)> = vec![
         ("wrong-checksum", "/a.zip", Reply::Bytes(good.clone()), sha512(b"other"), "4G", "sha512"),
@@ -788,17 +785,7 @@ fn installer_failures_reach_the_connect_status_naming_the_plugin() {
             "state": {"waiting": {"reason": "CrashLoopBackOff"}},
             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": message}},
         }]}});
-        env.kubectl_ok(&[
-            "patch",
-            "pod",
-            "connect-0",
-            "-n",
-            &ns,
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            &status.to_string(),
-        ]);
+        patch_status(&env, "pod", "connect-0", &ns, &status.to_string());
         let lines: Vec<&str> = message.lines().collect();
         let expected = format!("pod connect-0: {}", lines.join("; "));
         let c =
@@ -829,17 +816,13 @@ fn a_worker_becoming_ready_shows_at_once_not_at_the_next_resync() {
     wait_condition(&env, &ns, "Ready", |c| c["message"] == "0 of 2 workers ready");
 
     // What the StatefulSet controller writes once both pods are ready (no kubelet here).
-    env.kubectl_ok(&[
-        "patch",
+    patch_status(
+        &env,
         "statefulset",
         "connect",
-        "-n",
         &ns,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
         r#"{"status":{"replicas":2,"readyReplicas":2,"availableReplicas":2,"currentReplicas":2,"updatedReplicas":2}}"#,
-    ]);
+    );
     let c = wait_condition(&env, &ns, "Ready", |c| c["status"] == "True");
     let ready = condition(&c, "Ready");
     assert_eq!(
