@@ -338,16 +338,7 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
         if s["spec"]["replicas"] == 3 { Ok(s) } else { Err(s["spec"]["replicas"].to_string()) }
     });
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
-    env.kubectl_ok(&[
-        "patch",
-        "secret",
-        "aws-credential",
-        "-n",
-        &ns,
-        "--type=merge",
-        "-p",
-        r#"{"stringData":{"aws.txt":"[rotated]"}}"#,
-    ]);
+    merge_patch(&env, "secret", "aws-credential", &ns, r#"{"stringData":{"aws.txt":"[rotated]"}}"#);
     wait_for("the workers to roll", Duration::from_secs(30), || {
         let now = config_hash(&get(&env, "statefulset", "connect", &ns));
         if now != hash { Ok(()) } else { Err(now) }
