@@ -16,6 +16,7 @@ use serde_json::Value;
 pub mod archives;
 pub mod fake_connect;
 pub mod http_server;
+pub mod node;
 
 /// The environment written by `tests/env/testenv up` (its `env` file, sourced by `tests/run`).
 #[derive(Clone, Debug)]
@@ -320,9 +321,10 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
-/// The seed's example CRs, which must apply unchanged.
-pub fn shared_examples() -> Vec<PathBuf> {
-    let dir = repo_root().join("../shared/examples");
+/// The seed's example CRs (CFK manifests in Sluice's API group), which must apply unchanged;
+/// the repository keeps them in `examples/cfk/`.
+pub fn seed_examples() -> Vec<PathBuf> {
+    let dir = seed_examples_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the seed examples at {} cannot be read: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
@@ -331,6 +333,10 @@ pub fn shared_examples() -> Vec<PathBuf> {
     files.sort();
     assert!(!files.is_empty(), "no examples in {}", dir.display());
     files
+}
+
+pub fn seed_examples_dir() -> PathBuf {
+    repo_root().join("examples/cfk")
 }
 
 /// `GET url`: the parsed JSON body of a 2xx answer, or what went wrong.

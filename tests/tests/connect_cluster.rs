@@ -16,7 +16,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use sluice_e2e::archives::{incompressible, zip_of};
 use sluice_e2e::http_server::{Reply, Server};
-use sluice_e2e::{Operator, TestEnv, http_get, shared_examples, sluice_binary, wait_for};
+use sluice_e2e::{Operator, TestEnv, http_get, seed_examples, sluice_binary, wait_for};
 
 const OPERATOR_IMAGE: &str = "sluice-test/sluice:e2e";
 
@@ -63,7 +63,7 @@ fn publish_on_hub(
 }
 
 fn example(file: &str, namespace: &str) -> String {
-    let path = shared_examples().into_iter().find(|p| p.ends_with(file)).expect(file);
+    let path = seed_examples().into_iter().find(|p| p.ends_with(file)).expect(file);
     std::fs::read_to_string(path)
         .unwrap()
         .replace("namespace: confluent", &format!("namespace: {namespace}"))

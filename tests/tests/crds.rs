@@ -1,7 +1,7 @@
 //! The CRDs on a real kube-apiserver: the seed examples are accepted unchanged, malformed
 //! variants are rejected with a message that names the field, and `kubectl explain` works.
 
-use sluice_e2e::{TestEnv, shared_examples};
+use sluice_e2e::{TestEnv, seed_examples, seed_examples_dir};
 
 fn dry_run(env: &TestEnv, yaml: &str) -> Result<String, String> {
     let out = env.kubectl_with_stdin(&["apply", "--dry-run=server", "-f", "-"], Some(yaml));
@@ -25,7 +25,7 @@ fn in_namespace(yaml: &str, ns: &str) -> String {
 #[test]
 fn every_seed_example_is_accepted_unchanged() {
     let (env, ns) = setup();
-    for file in shared_examples() {
+    for file in seed_examples() {
         let yaml = std::fs::read_to_string(&file).unwrap();
         let out = dry_run(&env, &in_namespace(&yaml, &ns))
             .unwrap_or_else(|e| panic!("{} was rejected: {e}", file.display()));
@@ -121,10 +121,7 @@ fn malformed_connectors_are_rejected_naming_the_field() {
 #[test]
 fn malformed_connects_are_rejected_naming_the_field() {
     let (env, ns) = setup();
-    let url = std::fs::read_to_string(
-        sluice_e2e::repo_root().join("../shared/examples/connect-url.yaml"),
-    )
-    .unwrap();
+    let url = std::fs::read_to_string(seed_examples_dir().join("connect-url.yaml")).unwrap();
     let url = in_namespace(&url, &ns);
     let checksum = "f2e6588d16f0dfff44f306bf4854cdf85fa38cd7f362dfd2c2e50e9e07f5bedaf0c60bd98b2562d09cd868c161ab81511be44732bc2ca83556baf7b61d0d50b0";
     let cases: &[(&str, String, &[&str])] = &[
@@ -214,5 +211,33 @@ fn printer_columns_and_short_names_are_served() {
     let resources = env.kubectl_ok(&["api-resources", "--api-group=sluice.dev"]);
     for short in ["kctr", "kc", "spol"] {
         assert!(resources.contains(short), "short name {short} missing: {resources}");
+    }
+}
+
+/// The repository carries the seed's examples so a clone stands alone; where the project's
+/// shared folder lies beside it (as on the developers' machines and CI), the copies must still
+/// equal the originals.
+#[test]
+fn the_repository_copies_of_the_seed_examples_equal_the_originals() {
+    let copies = seed_examples();
+    let originals = sluice_e2e::repo_root().join("../shared/examples");
+    if !originals.is_dir() {
+        eprintln!("no {} beside the repository: only the copies are checked", originals.display());
+        assert_eq!(copies.len(), 3, "the three seed examples are in examples/cfk");
+        return;
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&originals)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    let copied: Vec<_> =
+        copies.iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_owned()).collect();
+    assert_eq!(copied, names, "examples/cfk holds exactly the seed's examples");
+    for name in names {
+        let original = std::fs::read(originals.join(&name)).unwrap();
+        let copy = std::fs::read(seed_examples_dir().join(&name)).unwrap();
+        assert!(original == copy, "examples/cfk/{name} differs from ../shared/examples/{name}");
     }
 }

@@ -1,9 +1,9 @@
 use super::*;
 
 fn example() -> Connect {
-    // The seed's example, unchanged: ../shared/examples next to the repository.
+    // The seed's example, unchanged (the repository's copy in examples/cfk).
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/examples/connect-confluenthub.yaml");
+        .join("../examples/cfk/connect-confluenthub.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_norway::from_str(&text).expect("the seed example parses")
 }
@@ -73,6 +73,7 @@ fn the_confluent_hub_example_renders_a_worker_statefulset_with_the_installer() {
         [
             ("plugins", "/opt/sluice/plugins"),
             ("config", "/etc/sluice/connect"),
+            ("runtime", "/opt/sluice/runtime"),
             ("secret-aws-credential", "/mnt/secrets/aws-credential"),
             ("tls-connector-tls", "/mnt/sslcerts/connector-tls"),
         ]
@@ -89,11 +90,105 @@ fn the_worker_properties_name_kafka_the_group_and_the_config_providers() {
         "group.id=confluent.connect",
         "config.storage.topic=confluent.connect-configs",
         "plugin.path=/opt/sluice/plugins",
-        "config.providers=file,dir,env",
-        "rest.advertised.host.name=${env:POD_IP}",
+        // A one-broker cluster cannot hold Kafka's default of 3: the broker's default rules.
+        "config.storage.replication.factor=-1",
+        "offset.storage.replication.factor=-1",
+        "status.storage.replication.factor=-1",
+        // cp-server-connect 7.0 is Kafka 3.0: no EnvVarConfigProvider (3.5) for it.
+        "config.providers=file,dir",
+        "config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider",
     ] {
         assert!(p.lines().any(|l| l == line), "{line} missing from\n{p}");
     }
+    // The worker's own address comes from the start command, not from a provider.
+    assert!(!p.contains("${env:"), "{p}");
+    assert!(!p.contains("EnvVarConfigProvider"), "{p}");
+}
+
+#[test]
+fn config_providers_follow_the_workers_kafka_version() {
+    let mut c = example();
+    let providers = |c: &Connect| {
+        worker_properties(c, "connect", "confluent")
+            .lines()
+            .find_map(|l| l.strip_prefix("config.providers=").map(str::to_owned))
+            .unwrap()
+    };
+    c.spec.image.as_mut().unwrap().application = Some("apache/kafka:3.9.1".into());
+    assert_eq!(providers(&c), "file,dir,env");
+    c.spec.image.as_mut().unwrap().application = Some("confluentinc/cp-kafka-connect:6.0.1".into());
+    assert_eq!(providers(&c), "file");
+    // An image whose tag says nothing gets the one provider every Kafka has, and a warning.
+    c.spec.image.as_mut().unwrap().application = Some("mycorp/connect:latest".into());
+    assert_eq!(providers(&c), "file");
+    let r = rendered(&c, &[plugin()], &BTreeMap::new());
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("mycorp/connect:latest") && w.contains("configOverrides.server")),
+        "{:?}",
+        r.warnings
+    );
+    c.spec.image = None;
+    assert_eq!(providers(&c), "file,dir,env", "the default image is Kafka {DEFAULT_WORKER_IMAGE}");
+}
+
+#[test]
+fn the_start_command_advertises_the_pod_ip_before_the_rendered_lines() {
+    let r = rendered(&example(), &[plugin()], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let command = pod.containers[0].command.clone().unwrap();
+    assert_eq!(command[..2], ["/bin/sh", "-c"]);
+    let script = &command[2];
+    let advertised = script.find("rest.advertised.host.name=$POD_IP").expect(script);
+    let rendered = script.find("cat /etc/sluice/connect/connect.properties").expect(script);
+    assert!(advertised < rendered, "a user's override comes later and wins: {script}");
+    assert!(script.contains("exec "), "the worker replaces the shell: {script}");
+    let env = pod.containers[0].env.clone().unwrap();
+    assert!(env.iter().any(|e| e.name == "POD_IP"), "{env:?}");
+}
+
+#[test]
+fn both_containers_meet_pod_security_restricted_with_numeric_ids() {
+    let r = rendered(&example(), &[plugin()], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let ctx = pod.security_context.clone().unwrap();
+    assert_eq!(ctx.run_as_non_root, Some(true));
+    assert_eq!(
+        (ctx.run_as_user, ctx.run_as_group, ctx.fs_group),
+        (Some(1000), Some(1000), Some(1000))
+    );
+    assert_eq!(ctx.seccomp_profile.unwrap().type_, "RuntimeDefault");
+    assert_eq!(pod.automount_service_account_token, Some(false), "no token unless asked");
+    for c in pod.init_containers.unwrap().iter().chain(&pod.containers) {
+        let s = c.security_context.clone().unwrap();
+        assert_eq!(s.allow_privilege_escalation, Some(false), "{}", c.name);
+        assert_eq!(s.run_as_non_root, Some(true), "{}", c.name);
+        assert_eq!(s.capabilities.unwrap().drop.unwrap(), ["ALL"], "{}", c.name);
+        assert_eq!(s.seccomp_profile.unwrap().type_, "RuntimeDefault", "{}", c.name);
+    }
+
+    let mut c = example();
+    c.spec.pod_template = Some(
+        serde_json::from_value(serde_json::json!({
+            "podSecurityContext": {"runAsUser": 1001, "runAsGroup": 0, "fsGroup": 2000},
+            "automountServiceAccountToken": true
+        }))
+        .unwrap(),
+    );
+    let pod = rendered(&c, &[plugin()], &BTreeMap::new())
+        .stateful_set
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap();
+    let ctx = pod.security_context.unwrap();
+    assert_eq!(
+        (ctx.run_as_user, ctx.run_as_group, ctx.fs_group),
+        (Some(1001), Some(0), Some(2000))
+    );
+    assert_eq!(pod.automount_service_account_token, Some(true));
 }
 
 #[test]
