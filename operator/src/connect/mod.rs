@@ -4,3 +4,4 @@
 pub mod render;
 pub mod resolve;
 pub mod status;
+pub mod worker_version;

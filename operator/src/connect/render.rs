@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::{
     apps::v1::{StatefulSet, StatefulSetSpec},
     core::v1::{
-        ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-        EnvVarSource, HTTPGetAction, ObjectFieldSelector, PodSecurityContext, PodSpec,
-        PodTemplateSpec, Probe, SecretVolumeSource, SecurityContext, Service, ServicePort,
-        ServiceSpec, Volume, VolumeMount,
+        Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort,
+        EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector,
+        PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource,
+        SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
     },
     policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec},
 };
@@ -23,6 +23,7 @@ use k8s_openapi::apimachinery::pkg::{
 };
 use sha2::{Digest, Sha256};
 
+use super::worker_version::{self, KafkaVersion};
 use crate::connect_endpoint::REST_PORT;
 use crate::crd::Connect;
 use crate::installer::{PluginArchive, PluginList};
@@ -41,6 +42,15 @@ const DEFAULT_STORAGE_LIMIT: &str = "4G";
 pub const INSTALLER_CONTAINER: &str = "install-plugins";
 /// The pod annotation whose change rolls the workers.
 pub const HASH_ANNOTATION: &str = "sluice.dev/config-hash";
+/// A writable directory of the worker's own (the root filesystems stay read-only).
+const RUNTIME_DIR: &str = "/opt/sluice/runtime";
+/// The user, group and fsGroup of both containers unless `podTemplate.podSecurityContext`
+/// says otherwise: `appuser` of the Apache and Confluent images, and of Sluice's.
+pub const DEFAULT_UID: i64 = 1000;
+/// What the internal topics' replication factors default to: -1 asks the broker for its
+/// `default.replication.factor` (KIP-464, Kafka 2.4), which a one-broker cluster can hold,
+/// where Kafka's own default of 3 cannot. `configOverrides.server` sets them.
+const DEFAULT_REPLICATION_FACTOR: i32 = -1;
 
 /// Everything rendering needs besides the resource.
 pub struct Inputs<'a> {
@@ -93,30 +103,61 @@ fn selector(connect: &str) -> BTreeMap<String, String> {
     l
 }
 
+/// The worker image, `image.application` or Sluice's default.
+pub fn worker_image(connect: &Connect) -> String {
+    connect
+        .spec
+        .image
+        .as_ref()
+        .and_then(|i| i.application.clone())
+        .unwrap_or_else(|| DEFAULT_WORKER_IMAGE.into())
+}
+
+/// The worker's Kafka version as its image names it, and a warning when it does not.
+fn worker_kafka_version(connect: &Connect) -> (Option<KafkaVersion>, Option<String>) {
+    let image = worker_image(connect);
+    match worker_version::of_image(&image) {
+        Some(version) => (Some(version), None),
+        None => (
+            None,
+            Some(format!(
+                "image.application {image} does not tell its Kafka version, so the workers get only the file config provider: tag the image with its Kafka version (3.9.1), or add the dir and env providers in configOverrides.server"
+            )),
+        ),
+    }
+}
+
 /// The worker properties: what Sluice sets, then the user's `configOverrides.server`
 /// lines, which win because later lines override earlier ones in a properties file.
+/// `rest.advertised.host.name` is not among them: the start command puts the pod's IP in
+/// front, so it needs no config provider.
 pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> String {
     let id = format!("{namespace}.{name}");
+    let rf = DEFAULT_REPLICATION_FACTOR;
+    let providers = worker_version::config_providers(worker_kafka_version(connect).0);
     let mut lines = vec![
         format!("bootstrap.servers={}", connect.spec.dependencies.kafka.bootstrap_endpoint),
         format!("group.id={id}"),
         format!("config.storage.topic={id}-configs"),
         format!("offset.storage.topic={id}-offsets"),
         format!("status.storage.topic={id}-status"),
+        format!("config.storage.replication.factor={rf}"),
+        format!("offset.storage.replication.factor={rf}"),
+        format!("status.storage.replication.factor={rf}"),
         "key.converter=org.apache.kafka.connect.json.JsonConverter".into(),
         "value.converter=org.apache.kafka.connect.json.JsonConverter".into(),
         format!("listeners=http://0.0.0.0:{REST_PORT}"),
-        // Each worker tells the others its own address; the env provider reads the pod IP.
-        "rest.advertised.host.name=${env:POD_IP}".into(),
         format!("rest.advertised.port={REST_PORT}"),
         format!("plugin.path={PLUGIN_PATH}"),
-        // file: properties files; dir: one file per key, the shape of a mounted Secret
-        // (KIP-632), which is what the secret-transform policy emits; env: the pod's env.
-        "config.providers=file,dir,env".into(),
-        "config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider".into(),
-        "config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider".into(),
-        "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider".into(),
     ];
+    // file: properties files; dir: one file per key, the shape of a mounted Secret, which
+    // is what the secret-transform policy emits; env: the pod's environment. Each only where
+    // the worker's Kafka has it.
+    let names: Vec<&str> = providers.iter().map(|p| p.name).collect();
+    lines.push(format!("config.providers={}", names.join(",")));
+    for p in &providers {
+        lines.push(format!("config.providers.{}.class={}", p.name, p.class));
+    }
     if let Some(o) = &connect.spec.config_overrides {
         lines.extend(o.server.iter().cloned());
     }
@@ -238,7 +279,7 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         }),
         ..StatefulSet::default()
     };
-    let warnings = installer_warning.into_iter().collect();
+    let warnings = installer_warning.into_iter().chain(worker_kafka_version(connect).1).collect();
     Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb, warnings }
 }
 
@@ -279,7 +320,6 @@ pub fn config_hash(
 }
 
 fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> PodTemplateSpec {
-    let image = connect.spec.image.clone().unwrap_or_default();
     let mut volumes = vec![
         Volume {
             name: "plugins".into(),
@@ -292,8 +332,17 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         },
         config_map_volume("config", &config_name(name)),
         config_map_volume("plugin-list", &plugins_name(name)),
+        Volume {
+            name: "runtime".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        },
     ];
-    let mut mounts = vec![mount("plugins", PLUGIN_PATH, false), mount("config", CONFIG_DIR, true)];
+    let mut mounts = vec![
+        mount("plugins", PLUGIN_PATH, false),
+        mount("config", CONFIG_DIR, true),
+        mount("runtime", RUNTIME_DIR, false),
+    ];
     for (prefix, dir, refs) in [
         ("secret", "/mnt/secrets", &connect.spec.mounted_secrets),
         ("tls", "/mnt/sslcerts", &connect.spec.connector_tls_certs),
@@ -333,12 +382,20 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             ..EnvVar::default()
         });
     }
+    // Pod Security "restricted" for both containers; the installer also keeps its root
+    // filesystem read-only (it writes only to the plugin volume).
     let restricted = SecurityContext {
         allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
         run_as_non_root: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
         ..SecurityContext::default()
     };
+    let installer_security =
+        SecurityContext { read_only_root_filesystem: Some(true), ..restricted.clone() };
     let installer = Container {
         name: INSTALLER_CONTAINER.into(),
         image: Some(installer.to_owned()),
@@ -355,20 +412,13 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             mount("plugins", PLUGIN_PATH, false),
             mount("plugin-list", PLUGIN_LIST_DIR, true),
         ]),
-        security_context: Some(restricted),
+        security_context: Some(installer_security),
         ..Container::default()
     };
     let worker = Container {
         name: "connect".into(),
-        image: Some(image.application.unwrap_or_else(|| DEFAULT_WORKER_IMAGE.into())),
-        // Apache's image ships connect-distributed.sh, Confluent's connect-distributed.
-        command: Some(vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            format!(
-                "exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {CONFIG_DIR}/connect.properties"
-            ),
-        ]),
+        image: Some(worker_image(connect)),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), start_command()]),
         env: Some(env),
         ports: Some(vec![ContainerPort {
             name: Some("http".into()),
@@ -386,8 +436,11 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         }),
         volume_mounts: Some(mounts),
         resources: connect.spec.pod_template.as_ref().and_then(|p| p.resources.clone()),
+        security_context: Some(restricted),
         ..Container::default()
     };
+    let template = connect.spec.pod_template.as_ref();
+    let identity = template.and_then(|t| t.pod_security_context.clone()).unwrap_or_default();
     let mut annotations = BTreeMap::new();
     annotations.insert(HASH_ANNOTATION.to_owned(), hash.to_owned());
     PodTemplateSpec {
@@ -402,12 +455,31 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             volumes: Some(volumes),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
-                fs_group: Some(1000),
+                run_as_user: Some(identity.run_as_user.unwrap_or(DEFAULT_UID)),
+                run_as_group: Some(identity.run_as_group.unwrap_or(DEFAULT_UID)),
+                fs_group: Some(identity.fs_group.unwrap_or(DEFAULT_UID)),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    localhost_profile: None,
+                }),
                 ..PodSecurityContext::default()
             }),
+            automount_service_account_token: Some(
+                template.and_then(|t| t.automount_service_account_token).unwrap_or(false),
+            ),
             ..PodSpec::default()
         }),
     }
+}
+
+/// The worker's start: the rendered properties behind a first line with this pod's own
+/// address, so workers reach each other by pod IP (a user's `rest.advertised.host.name` in
+/// `configOverrides.server` comes later and wins). Apache's image ships
+/// `connect-distributed.sh`, Confluent's and Sluice's `connect-distributed`.
+fn start_command() -> String {
+    format!(
+        "{{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties"
+    )
 }
 
 fn config_map_volume(volume: &str, config_map: &str) -> Volume {

@@ -26,6 +26,8 @@ pub struct Observed {
     pub install_failures: Vec<String>,
     /// Whether any pod's installer finished, or any worker is ready.
     pub installed_somewhere: bool,
+    /// A line per image the kubelet cannot pull (or may not pull), naming it and why.
+    pub image_failures: Vec<String>,
 }
 
 impl Default for Observed {
@@ -37,6 +39,7 @@ impl Default for Observed {
             ready_replicas: 0,
             install_failures: Vec::new(),
             installed_somewhere: false,
+            image_failures: Vec::new(),
         }
     }
 }
@@ -95,6 +98,15 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
     }
     let ready = match blocked {
         Some((reason, message)) => ConditionUpdate::new(READY, false, reason, message),
+        None if !observed.image_failures.is_empty() => ConditionUpdate::new(
+            READY,
+            false,
+            "ImagePullFailed",
+            format!(
+                "{}: set image.application or image.init to an image the nodes can pull",
+                observed.image_failures.join("; ")
+            ),
+        ),
         None if !observed.install_failures.is_empty() => ConditionUpdate::new(
             READY,
             false,
@@ -214,6 +226,45 @@ pub fn install_failures(pods: &[Pod]) -> Vec<String> {
         .collect()
 }
 
+/// The kubelet's waiting reasons that mean an image will not come by waiting.
+const IMAGE_FAILURES: [&str; 4] =
+    ["ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"];
+
+/// The images the pods' containers (installer and worker) cannot get, one line per image
+/// and reason, naming the pods and the kubelet's message.
+pub fn image_failures(pods: &[Pod]) -> Vec<String> {
+    let mut by_image: Vec<(String, Vec<String>)> = Vec::new();
+    for pod in pods {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let Some(status) = pod.status.as_ref() else { continue };
+        let containers = status.init_container_statuses.iter().chain(&status.container_statuses);
+        for c in containers.flatten() {
+            let Some(waiting) = c.state.as_ref().and_then(|s| s.waiting.as_ref()) else {
+                continue;
+            };
+            let reason = waiting.reason.as_deref().unwrap_or_default();
+            if !IMAGE_FAILURES.contains(&reason) {
+                continue;
+            }
+            let why = waiting.message.as_deref().map(str::trim).unwrap_or_default();
+            let line = format!(
+                "image {} of container {} cannot be pulled ({reason}: {why})",
+                c.image, c.name
+            );
+            match by_image.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, pods)) => pods.push(name.clone()),
+                None => by_image.push((line, vec![name.clone()])),
+            }
+        }
+    }
+    by_image
+        .into_iter()
+        .map(|(line, pods)| {
+            crate::text::truncate(&format!("pod {}: {line}", pods.join(", ")), 1000, "…")
+        })
+        .collect()
+}
+
 /// Whether any pod's installer has finished successfully.
 pub fn installer_finished(pods: &[Pod]) -> bool {
     pods.iter().any(|pod| {
@@ -321,6 +372,38 @@ mod tests {
             ["pod c-0, c-1: plugin s3: HTTP 404 from https://h/s3.zip"]
         );
         assert!(installer_finished(&pods));
+    }
+
+    #[test]
+    fn an_image_that_cannot_be_pulled_is_named_with_the_kubelets_reason() {
+        let mut p = pod("connect-0", serde_json::json!({}));
+        let status = p.status.as_mut().unwrap();
+        status.container_statuses = Some(vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "connect", "image": "confluentinc/cp-server-connect:7.0.1", "imageID": "",
+                "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": "ErrImagePull", "message": "failed to pull: connection refused"}}
+            }))
+            .unwrap(),
+        ]);
+        let mut q = p.clone();
+        q.metadata.name = Some("connect-1".into());
+        let lines = image_failures(&[p, q]);
+        assert_eq!(
+            lines,
+            [
+                "pod connect-0, connect-1: image confluentinc/cp-server-connect:7.0.1 of container connect cannot be pulled (ErrImagePull: failed to pull: connection refused)"
+            ]
+        );
+        let observed =
+            Observed { desired_replicas: 2, image_failures: lines, ..Observed::default() };
+        let ready = conditions(&observed).into_iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!(ready.reason, "ImagePullFailed");
+        assert!(ready.message.contains("cp-server-connect:7.0.1"), "{}", ready.message);
+        // A container merely starting is not a failure.
+        let starting =
+            pod("connect-2", serde_json::json!({"waiting": {"reason": "PodInitializing"}}));
+        assert!(image_failures(&[starting]).is_empty());
     }
 
     #[test]

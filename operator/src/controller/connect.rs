@@ -108,6 +108,7 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         format!("app.kubernetes.io/instance={name},app.kubernetes.io/name=kafka-connect");
     let pods = pods.list(&ListParams::default().labels(&selector)).await?.items;
     observed.install_failures = status::install_failures(&pods);
+    observed.image_failures = status::image_failures(&pods);
     observed.installed_somewhere = status::installer_finished(&pods) || observed.ready_replicas > 0;
     // Workers that do not answer leave the last list in place: it changes only when the
     // plugins do, and those roll the workers, who then answer again. The bound keeps an

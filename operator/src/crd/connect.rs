@@ -68,6 +68,32 @@ pub struct PodTemplate {
     /// `requests: {cpu: "1", memory: 2Gi}`. Size the JVM heap (`configOverrides.jvm`) to fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
+    /// The user and groups both containers run as. Numeric, because the kubelet can only
+    /// verify `runAsNonRoot` against a numeric user: the Apache and Confluent worker images
+    /// name theirs (`appuser`, uid 1000). Defaults to 1000 for all three.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_security_context: Option<WorkerSecurityContext>,
+    /// Whether the workers get a Kubernetes service account token. Off unless set: a
+    /// connector's code runs in the worker and has no business with the Kubernetes API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Option<bool>,
+}
+
+/// The numeric identity of the worker pods (CFK's `podTemplate.podSecurityContext`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = ("!has(self.runAsUser) || self.runAsUser > 0", "podTemplate.podSecurityContext.runAsUser must not be 0: the workers run as non-root (use 1000, the worker images' appuser)"))]
+pub struct WorkerSecurityContext {
+    /// The user id of the worker and installer processes (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    /// The primary group id (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    /// The group that owns the plugin volume, so the installer's files are the worker's to
+    /// read (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<i64>,
 }
 
 /// Container images.
