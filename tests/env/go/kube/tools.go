@@ -1,7 +1,6 @@
 //go:build tools
 
-// Keeps k8s.io/kubernetes/cmd/kube-apiserver in this module's dependency graph so that
-// `go mod tidy` records every checksum the build needs.
+// Keeps the Kubernetes commands the test environment builds in this module's dependency
+// graph so that `go mod tidy` records every checksum the build needs. build.sh appends one
+// blank import per command it builds.
 package tools
-
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
