@@ -27,14 +27,19 @@ pub enum Reply {
 pub struct Server {
     routes: Arc<Mutex<BTreeMap<String, Reply>>>,
     hits: Arc<Mutex<BTreeMap<String, usize>>>,
-    /// `http://127.0.0.1:<port>`.
+    /// `http://<ip>:<port>`.
     pub base: String,
 }
 
 impl Server {
     /// A server on a free loopback port, answering 404 until routes are added.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        Self::start_on("127.0.0.1")
+    }
+
+    /// A server on a free port of `ip` (the real node's bridge address, which its pods reach).
+    pub fn start_on(ip: &str) -> Self {
+        let listener = TcpListener::bind((ip, 0)).expect("binding a free port");
         let base = format!("http://{}", listener.local_addr().expect("a bound address"));
         let server = Server { base, ..Server::default() };
         let (routes, hits) = (server.routes.clone(), server.hits.clone());

@@ -1,0 +1,3 @@
+module sluice.dev/testenv/pause
+
+go 1.24.0
