@@ -17,6 +17,7 @@ pub mod archives;
 pub mod fake_connect;
 pub mod http_server;
 pub mod node;
+pub mod plugins;
 
 /// The environment written by `tests/env/testenv up` (its `env` file, sourced by `tests/run`).
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use serde_json::Value;
 
-use crate::{TestEnv, assert_success, repo_root, wait_for};
+use crate::{TestEnv, assert_success, http_server::Server, repo_root, wait_for};
 
 /// The images the node has (imported, never pulled).
 pub const OPERATOR_IMAGE: &str = "localhost/sluice/sluice:dev";
@@ -89,9 +89,17 @@ impl NodeEnv {
         node
     }
 
+    /// A server speaking the Confluent Hub API on the node's address, for this test process:
+    /// the operator in the cluster resolves `confluentHub` plugins against it, and the pods'
+    /// installers download from it.
+    pub fn hub(&self) -> &'static Server {
+        static HUB: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
+        HUB.get_or_init(|| Server::start_on(&self.node_ip))
+    }
+
     /// Installs the chart with the locally built image, watching all namespaces, unless an
     /// earlier test of this process did; waits until the operator pod is ready. The release
-    /// lives in `sluice-system`.
+    /// lives in `sluice-system`; its Confluent Hub is [`NodeEnv::hub`].
     pub fn install_operator(&self) {
         static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
         let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,6 +127,8 @@ impl NodeEnv {
             "image.pullPolicy=Never",
             "--set",
             "operator.resyncSeconds=5",
+            "--set",
+            &format!("operator.confluentHubUrl={}", self.hub().base),
             "--set",
             "operator.logFormat=text",
             "--set",

@@ -5,62 +5,18 @@
 //! that directory offers its classes (in the Connect's status too) and runs a Connector of
 //! that class; bad plugins are named in the status and leave the cluster as it was.
 //!
-//! The environment has no kubelet: no pod runs. Where the status reads a pod (the
-//! installer's termination message), the test writes the pod's status as the kubelet would,
-//! with the message the real installer wrote.
+//! This environment has no kubelet: no pod runs here. What pods do (the installer as an init
+//! container, its failures in the status, workers that start and run connectors) is tested on
+//! the real node, in `node.rs`.
 
 use std::{path::Path, process::Command, time::Duration};
 
 use serde_json::Value;
-use sha1::Sha1;
-use sha2::{Digest, Sha512};
-use sluice_e2e::archives::{incompressible, zip_of};
 use sluice_e2e::http_server::{Reply, Server};
+use sluice_e2e::plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512};
 use sluice_e2e::{Operator, TestEnv, http_get, seed_examples, sluice_binary, wait_for};
 
 const OPERATOR_IMAGE: &str = "sluice-test/sluice:e2e";
-
-fn sha512(bytes: &[u8]) -> String {
-    format!("{:x}", Sha512::digest(bytes))
-}
-
-fn sha1(bytes: &[u8]) -> String {
-    format!("{:x}", Sha1::digest(bytes))
-}
-
-/// A zip in Confluent Hub's layout: `<dir>/manifest.json` and `<dir>/lib/<jar>`.
-fn hub_archive(dir: &str, jars: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let manifest = format!(r#"{{"name": "{dir}"}}"#);
-    let names: Vec<String> = jars.iter().map(|(name, _)| format!("{dir}/lib/{name}")).collect();
-    let mut files = vec![(format!("{dir}/manifest.json"), manifest.as_bytes())];
-    files.extend(names.into_iter().zip(jars.iter().map(|(_, bytes)| bytes.as_slice())));
-    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
-    zip_of(&entries)
-}
-
-/// Serves `archive` as plugin `owner/name` `version` in the Hub API's shape; returns the
-/// archive's path on the server.
-fn publish_on_hub(
-    hub: &Server,
-    owner: &str,
-    name: &str,
-    version: &str,
-    archive: &[u8],
-    published_sha1: &str,
-) -> String {
-    let file = format!("{owner}-{name}-{version}.zip");
-    let archive_path = format!("/api/plugins/{owner}/{name}/versions/{version}/{file}");
-    let archive_url = hub.route(&archive_path, Reply::Bytes(archive.to_vec()));
-    let manifest = serde_json::json!({
-        "name": name, "version": version, "owner": {"username": owner},
-        "title": name, "archive": {"name": file, "url": archive_url, "md5": "", "sha1": published_sha1},
-    });
-    hub.route(
-        &format!("/api/plugins/{owner}/{name}/versions/{version}"),
-        Reply::Bytes(manifest.to_string().into_bytes()),
-    );
-    archive_path
-}
 
 fn example(file: &str, namespace: &str) -> String {
     let path = seed_examples().into_iter().find(|p| p.ends_with(file)).expect(file);
@@ -423,21 +379,6 @@ impl Drop for StopWorker<'_> {
     }
 }
 
-fn connect_file_jars(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
-    let dir = env.plugin_dir.join("connect-file");
-    let jars: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jar"))
-        .map(|p| {
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
-        })
-        .collect();
-    assert!(!jars.is_empty(), "no jars in {}", dir.display());
-    jars
-}
-
 /// Runs the installer on `list` into `target`; its exit status and termination message.
 fn install(list: &Value, target: &Path) -> (bool, String) {
     let work = tempfile::tempdir().unwrap();
@@ -475,7 +416,7 @@ fn a_plugin_resolved_through_the_hub_is_installed_and_a_fresh_worker_runs_it() {
 
     // The connector's jars from Maven Central, in Confluent Hub's layout, on a local Hub.
     let hub = Server::start();
-    let archive = hub_archive("apache-connect-file-3.9.1", &connect_file_jars(&env));
+    let archive = hub_archive("apache-connect-file-3.9.1", &connect_file_jars(&env.plugin_dir));
     publish_on_hub(&hub, "apache", "connect-file", "3.9.1", &archive, &sha1(&archive));
     // The operator reaches "the Connect's Service" at the worker started on the plugins.
     let _operator = operator(
@@ -700,100 +641,6 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
         "{message}"
     );
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
-}
-
-#[test]
-fn installer_failures_reach_the_connect_status_naming_the_plugin() {
-    let env = TestEnv::require();
-    env.install_crds();
-    let ns = env.namespace("connect-install-bad");
-    let server = Server::start();
-    let good = zip_of(&[("lib/a.jar", b"jar")]);
-    // Incompressible, so the storage limit and not the compression-ratio bound refuses it.
-    let noise = incompressible(200_000);
-    let big = zip_of(&[("lib/big.jar", &noise)]);
-    let slip = zip_of(&[("../../evil.txt", b"evil")]);
-    // (plugin, archive path, served reply, sha512 in the spec, storageLimit, what the message says)
-    let cases: Vec<(&str, &str, Reply, String, &str, &str)> = vec![
-        ("wrong-checksum", "/a.zip", Reply::Bytes(good.clone()), sha512(b"other"), "4G", "sha512"),
-        ("not-found", "/missing.zip", Reply::Status(404), sha512(&good), "4G", "404"),
-        (
-            "truncated",
-            "/truncated.zip",
-            Reply::Truncated { bytes: good[..good.len() / 2].to_vec(), claimed: good.len() },
-            sha512(&good),
-            "4G",
-            "truncated",
-        ),
-        ("timeout", "/hang.zip", Reply::Hang, sha512(&good), "4G", "timed out"),
-        (
-            "zip-slip",
-            "/slip.zip",
-            Reply::Bytes(slip.clone()),
-            sha512(&slip),
-            "4G",
-            "leaves the plugin directory",
-        ),
-        ("too-big", "/big.zip", Reply::Bytes(big.clone()), sha512(&big), "100k", "storageLimit"),
-    ];
-    let _operator = operator(&env, &ns, &[]);
-    let pod = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "connect-0", "namespace": ns, "labels": {"app.kubernetes.io/instance": "connect", "app.kubernetes.io/name": "kafka-connect"}},
-        "spec": {"initContainers": [{"name": "install-plugins", "image": OPERATOR_IMAGE}], "containers": [{"name": "connect", "image": "apache/kafka:3.9.1"}]},
-    });
-    let mut pod_created = false;
-    for (plugin, path, reply, checksum, limit, says) in cases {
-        let url = server.route(path, reply);
-        env.apply(&format!(
-            "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      storageLimit: {limit}\n      plugins:\n        locationType: url\n        url:\n          - name: {plugin}\n            archivePath: {url}\n            checksum: {checksum}\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n"
-        ));
-        let list = wait_for("the plugin list", Duration::from_secs(30), || {
-            let l = plugin_list(&env, &ns);
-            if l["plugins"][0]["name"] == plugin { Ok(l) } else { Err(l.to_string()) }
-        });
-        // What the init container would do with the list the operator wrote.
-        let target = tempfile::tempdir().unwrap();
-        let (ok, message) = install(&list, target.path());
-        assert!(!ok, "{plugin}: the installer succeeded");
-        assert!(message.contains(plugin) && message.contains(says), "{plugin}: {message}");
-        let left: Vec<_> = std::fs::read_dir(target.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
-            .collect();
-        assert!(left.is_empty(), "{plugin}: half-installed: {left:?}");
-        assert!(!target.path().parent().unwrap().join("evil.txt").exists());
-
-        // The kubelet's report of that run, as the operator reads it.
-        if !pod_created {
-            env.kubectl_with_stdin(&["create", "-f", "-"], Some(&pod.to_string()));
-            pod_created = true;
-        }
-        let status = serde_json::json!({"status": {"initContainerStatuses": [{
-            "name": "install-plugins", "image": OPERATOR_IMAGE, "imageID": "", "ready": false, "restartCount": 1,
-            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-            "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": message}},
-        }]}});
-        patch_status(&env, "pod", "connect-0", &ns, &status.to_string());
-        let lines: Vec<&str> = message.lines().collect();
-        let expected = format!("pod connect-0: {}", lines.join("; "));
-        let c =
-            wait_condition(&env, &ns, "PluginsInstalled", |c| c["message"] == expected.as_str());
-        let installed = condition(&c, "PluginsInstalled");
-        assert_eq!(
-            (installed["status"].as_str(), installed["reason"].as_str()),
-            (Some("False"), Some("InstallFailed"))
-        );
-        assert_eq!(condition(&c, "Ready")["reason"], "InstallFailed");
-        assert!(
-            env.events_of(&ns, "connect")
-                .iter()
-                .any(|e| e.starts_with("InstallFailed: ") && e.contains(plugin)),
-            "{plugin}: no Event"
-        );
-    }
 }
 
 #[test]

@@ -6,15 +6,15 @@
 use std::{
     net::{SocketAddr, TcpStream},
     process::Command,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use serde_json::Value;
-use sha2::{Digest, Sha512};
 use sluice_e2e::{
-    archives::zip_of,
+    archives::{incompressible, zip_of},
     http_server::{Reply, Server},
     node::{NodeEnv, OPERATOR_IMAGE, connect_image},
+    plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512},
     seed_examples_dir, wait_for,
 };
 
@@ -30,17 +30,7 @@ fn condition<'a>(object: &'a Value, type_: &str) -> &'a Value {
 /// The jars of Kafka's FileStream connectors (a real plugin, from Maven Central), zipped as a
 /// plugin archive.
 fn connect_file_archive(node: &NodeEnv) -> Vec<u8> {
-    let dir = node.env.plugin_dir.join("connect-file");
-    let jars: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jar"))
-        .map(|p| {
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
-        })
-        .collect();
-    assert!(!jars.is_empty(), "no jars in {}", dir.display());
+    let jars = connect_file_jars(&node.env.plugin_dir);
     let files: Vec<(String, &[u8])> =
         jars.iter().map(|(n, b)| (format!("connect-file/lib/{n}"), b.as_slice())).collect();
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
@@ -98,9 +88,9 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
     let ns = node.restricted_namespace("node-url");
     let server = Server::start_on(&node.node_ip);
     let archive = connect_file_archive(&node);
-    let sha512 = format!("{:x}", Sha512::digest(&archive));
+    let checksum = sha512(&archive);
     let url = server.route("/archives/connect-file-3.9.1.zip", Reply::Bytes(archive));
-    node.env.apply(&url_example(&ns, &url, &sha512, &node.kafka_bootstrap));
+    node.env.apply(&url_example(&ns, &url, &checksum, &node.kafka_bootstrap));
 
     let connect = node.wait_object(
         "the Connect Ready with 2 ready workers",
@@ -268,4 +258,336 @@ fn no_packet_to_an_unused_service_or_pod_address_leaves_the_machine() {
     );
     assert_eq!(guard_drops(&node), before, "the guard dropped packets on the uplink");
     assert_eq!(before, 0, "packets to or from the pod and Service ranges reached the uplink");
+}
+
+fn ensure_namespace(node: &NodeEnv, ns: &str) {
+    let out = node.env.kubectl(&["create", "namespace", ns]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() || err.contains("AlreadyExists"), "creating {ns}: {err}");
+}
+
+#[test]
+fn the_seed_example_unchanged_says_which_image_cannot_be_pulled() {
+    let node = NodeEnv::require();
+    node.install_operator();
+    // The seed example as it is: namespace `confluent`, CFK's images, a Hub plugin, two
+    // mounted Secrets. The Secrets and the Hub plugin are what its cluster would have.
+    let seed =
+        std::fs::read_to_string(seed_examples_dir().join("connect-confluenthub.yaml")).unwrap();
+    ensure_namespace(&node, "confluent");
+    node.env.kubectl(&[
+        "delete",
+        "connect",
+        "connect",
+        "-n",
+        "confluent",
+        "--ignore-not-found",
+        "--wait=true",
+    ]);
+    for (secret, key) in [("aws-credential", "aws.txt"), ("connector-tls", "tls.crt")] {
+        node.env.kubectl(&["delete", "secret", secret, "-n", "confluent", "--ignore-not-found"]);
+        node.env.kubectl_ok(&[
+            "create",
+            "secret",
+            "generic",
+            secret,
+            "-n",
+            "confluent",
+            &format!("--from-literal={key}=placeholder"),
+        ]);
+    }
+    let jars = connect_file_jars(&node.env.plugin_dir);
+    let archive = hub_archive("confluentinc-kafka-connect-s3-source-2.0.1", &jars);
+    publish_on_hub(
+        node.hub(),
+        "confluentinc",
+        "kafka-connect-s3-source",
+        "2.0.1",
+        &archive,
+        &sha1(&archive),
+    );
+    let applied = Instant::now();
+    node.env.apply(&seed);
+
+    let connect = node.wait_object(
+        "Ready=False naming the worker image that cannot be pulled",
+        Duration::from_secs(60),
+        &["get", "connect", "connect", "-n", "confluent"],
+        |c| {
+            let ready = condition(c, "Ready");
+            let message = ready["message"].as_str().unwrap_or_default();
+            if ready["reason"] == "ImagePullFailed"
+                && message.contains("confluentinc/cp-server-connect:7.0.1")
+            {
+                Ok(())
+            } else {
+                Err(format!("Ready: {ready}"))
+            }
+        },
+    );
+    let message = condition(&connect, "Ready")["message"].as_str().unwrap().to_owned();
+    eprintln!("after {:?}: {message}", applied.elapsed());
+    // Why: the kubelet's own words (no registry is reachable from this machine).
+    assert!(message.contains("ErrImagePull") || message.contains("ImagePullBackOff"), "{message}");
+
+    // Nothing else breaks: Sluice's installer ran in place of CFK's init container and
+    // installed the Hub plugin in every pod.
+    node.wait_object(
+        "PluginsInstalled=True",
+        Duration::from_secs(120),
+        &["get", "connect", "connect", "-n", "confluent"],
+        |c| {
+            if condition(c, "PluginsInstalled")["status"] == "True" {
+                Ok(())
+            } else {
+                Err(c["status"].to_string())
+            }
+        },
+    );
+    // Nothing loops: the StatefulSet is written once, the operator does not restart.
+    let generation = |node: &NodeEnv| {
+        node.env.get_json(&["get", "statefulset", "connect", "-n", "confluent"])["metadata"]["generation"].clone()
+    };
+    let first = generation(&node);
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(generation(&node), first, "the StatefulSet was rewritten while nothing changed");
+    let operator = node.env.get_json(&[
+        "get",
+        "pods",
+        "-n",
+        "sluice-system",
+        "-l",
+        "app.kubernetes.io/name=sluice",
+    ]);
+    assert_eq!(operator["items"][0]["status"]["containerStatuses"][0]["restartCount"], 0);
+
+    node.env.kubectl_ok(&[
+        "delete",
+        "connect",
+        "connect",
+        "-n",
+        "confluent",
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+}
+
+/// A Connect of one worker with one URL plugin, in its own restricted namespace.
+fn one_plugin_connect(
+    node: &NodeEnv,
+    ns: &str,
+    plugin: &str,
+    url: &str,
+    checksum: &str,
+    limit: &str,
+) -> String {
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  image:\n    application: {image}\n    init: {OPERATOR_IMAGE}\n  build:\n    type: onDemand\n    onDemand:\n      storageLimit: {limit}\n      plugins:\n        locationType: url\n        url:\n          - name: {plugin}\n            archivePath: {url}\n            checksum: {checksum}\n  dependencies:\n    kafka:\n      bootstrapEndpoint: {bootstrap}\n",
+        image = connect_image(),
+        bootstrap = node.kafka_bootstrap,
+    )
+}
+
+#[test]
+fn installer_failures_are_the_init_containers_own_message_in_the_status() {
+    let node = NodeEnv::require();
+    node.install_operator();
+    let server = Server::start_on(&node.node_ip);
+    let good = zip_of(&[("lib/a.jar", b"jar")]);
+    let slip = zip_of(&[("../../evil.txt", b"evil")]);
+    // Incompressible, so the storage limit and not the compression-ratio bound refuses it.
+    let noise = incompressible(300_000);
+    let big = zip_of(&[("lib/big.jar", &noise)]);
+    // (plugin, archive path, served reply, sha512 in the spec, storageLimit, what the message says)
+    let cases: Vec<(&str, &str, Reply, String, &str, &str)> = vec![
+        ("wrong-checksum", "/a.zip", Reply::Bytes(good.clone()), sha512(b"other"), "4G", "sha512"),
+        ("not-found", "/missing.zip", Reply::Status(404), sha512(&good), "4G", "404"),
+        (
+            "zip-slip",
+            "/slip.zip",
+            Reply::Bytes(slip.clone()),
+            sha512(&slip),
+            "4G",
+            "leaves the plugin directory",
+        ),
+        ("too-big", "/big.zip", Reply::Bytes(big.clone()), sha512(&big), "200k", "storageLimit"),
+    ];
+    // All four side by side, each a Connect of its own.
+    let mut started = Vec::new();
+    for (plugin, path, reply, checksum, limit, says) in cases {
+        let ns = node.restricted_namespace(&format!("node-{plugin}"));
+        let url = server.route(path, reply);
+        node.env.apply(&one_plugin_connect(&node, &ns, plugin, &url, &checksum, limit));
+        started.push((ns, plugin, says));
+    }
+    for (ns, plugin, says) in &started {
+        let connect = node.wait_object(
+            &format!("{plugin}: PluginsInstalled=False from the init container"),
+            POD_START,
+            &["get", "connect", "connect", "-n", ns],
+            |c| {
+                let installed = condition(c, "PluginsInstalled");
+                let message = installed["message"].as_str().unwrap_or_default();
+                if installed["status"] == "False"
+                    && message.contains(plugin)
+                    && message.contains(says)
+                {
+                    Ok(())
+                } else {
+                    Err(format!("{}", c["status"]))
+                }
+            },
+        );
+        let message =
+            condition(&connect, "PluginsInstalled")["message"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("pod connect-0: "), "{plugin}: names the pod: {message}");
+        assert_eq!(condition(&connect, "Ready")["reason"], "InstallFailed", "{plugin}");
+        // The message is the kubelet's record of the init container's termination.
+        let pod = node.env.get_json(&["get", "pod", "connect-0", "-n", ns]);
+        let statuses = pod["status"]["initContainerStatuses"][0].to_string();
+        assert!(
+            statuses.contains(plugin),
+            "{plugin}: the kubelet's termination message: {statuses}"
+        );
+        // Nothing half-installed reaches a worker: it never started.
+        assert!(
+            pod["status"]["containerStatuses"][0]["state"]["running"].is_null(),
+            "{plugin}: {pod}"
+        );
+        assert!(
+            node.env
+                .events_of(ns, "connect")
+                .iter()
+                .any(|e| e.starts_with("InstallFailed: ") && e.contains(plugin)),
+            "{plugin}: no InstallFailed Event"
+        );
+    }
+    for (ns, _, _) in started {
+        node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+    }
+}
+
+#[test]
+fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
+    let node = NodeEnv::require();
+    node.install_operator();
+    let ns = node.restricted_namespace("node-secret");
+    let token = format!("sink-{}", std::process::id());
+    let rotated = format!("{token}-rotated");
+    let secret = |path: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sink-target\n  namespace: {ns}\nstringData:\n  target.properties: \"path=/tmp/{path}.txt\"\n"
+        )
+    };
+    node.env.apply(&secret(&token));
+    node.env.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "worker-tls",
+        "-n",
+        &ns,
+        "--from-literal=tls.crt=certificate",
+    ]);
+    let server = Server::start_on(&node.node_ip);
+    let archive = connect_file_archive(&node);
+    let checksum = sha512(&archive);
+    let url = server.route("/archives/connect-file.zip", Reply::Bytes(archive));
+    let connect = url_example(&ns, &url, &checksum, &node.kafka_bootstrap).replace(
+        "  dependencies:\n",
+        "  mountedSecrets:\n    - secretRef: sink-target\n  connectorTLSCerts:\n    - secretRef: worker-tls\n  dependencies:\n",
+    );
+    node.env.apply(&connect);
+    let ready = |what: &str| {
+        node.wait_object(what, POD_START, &["get", "connect", "connect", "-n", &ns], |c| {
+            if condition(c, "Ready")["status"] == "True" && c["status"]["readyReplicas"] == 2 {
+                Ok(())
+            } else {
+                Err(c["status"].to_string())
+            }
+        })
+    };
+    let status = ready("the Connect Ready");
+    // The mount paths the status names exist in the pods.
+    let mounts = status["status"]["mounts"].as_array().expect("mounts in the status").clone();
+    assert_eq!(mounts.len(), 2, "{mounts:?}");
+    for m in &mounts {
+        let path = m["path"].as_str().unwrap();
+        node.exec(&ns, "connect-0", &["ls", path])
+            .unwrap_or_else(|e| panic!("{path} in connect-0: {e}"));
+    }
+    node.exec(&ns, "connect-1", &["cat", "/mnt/sslcerts/worker-tls/tls.crt"])
+        .expect("the certificate is mounted");
+
+    let topic = format!("{ns}-secret-lines");
+    node.env.apply(&file_connector(
+        &ns,
+        "secret-in",
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        &[("file", "/etc/passwd"), ("topic", &topic)],
+    ));
+    node.env.apply(&file_connector(
+        &ns,
+        "secret-out",
+        "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        &[("file", "${file:/mnt/secrets/sink-target/target.properties:path}"), ("topics", &topic)],
+    ));
+    // The sink opens its file when its task starts, then appends what it reads.
+    let opened_by_the_sink = |file: &str, with: &str| {
+        wait_for(&format!("/tmp/{file}.txt opened by the sink"), Duration::from_secs(240), || {
+            for pod in ["connect-0", "connect-1"] {
+                if let Ok(out) = node.exec(&ns, pod, &["cat", &format!("/tmp/{file}.txt")]) {
+                    if out.contains(with) {
+                        return Ok(pod.to_owned());
+                    }
+                }
+            }
+            Err("not yet".to_owned())
+        })
+    };
+    opened_by_the_sink(&token, "appuser:x:1000");
+    let uids = |node: &NodeEnv| -> Vec<String> {
+        pods_of(node, &ns)
+            .iter()
+            .map(|p| p["metadata"]["uid"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let before = uids(&node);
+
+    // Rotating the Secret rolls the workers; the sink then runs with the new value.
+    node.env.apply(&secret(&rotated));
+    wait_for("both workers replaced", POD_START, || {
+        let now = uids(&node);
+        if now.len() == 2 && now.iter().all(|u| !before.contains(u)) {
+            Ok(())
+        } else {
+            Err(format!("{now:?}"))
+        }
+    });
+    ready("the Connect Ready again");
+    // The source's offsets are committed, so nothing new flows; the restarted sink task
+    // resolved the new value and opened that file.
+    opened_by_the_sink(&rotated, "");
+    node.wait_object(
+        "the sink RUNNING after the roll",
+        Duration::from_secs(120),
+        &["get", "connector", "secret-out", "-n", &ns],
+        |c| match (c["status"]["connectorState"].as_str(), c["status"]["tasksReady"].as_str()) {
+            (Some("RUNNING"), Some("1/1")) => Ok(()),
+            _ => Err(c["status"].to_string()),
+        },
+    );
+
+    // The values never show: not in a status, an Event, or the operator's log.
+    let mut outputs = vec![node.operator_logs()];
+    for kind in ["connector", "connect"] {
+        outputs.push(node.env.kubectl_ok(&["get", kind, "-n", &ns, "-o", "json"]));
+    }
+    outputs.push(node.env.kubectl_ok(&["get", "events", "-n", &ns, "-o", "json"]));
+    for text in &outputs {
+        for value in [&token, &rotated] {
+            assert!(!text.contains(value.as_str()), "the Secret's value {value} leaked");
+        }
+    }
+    node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
