@@ -591,3 +591,154 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
     }
     node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+/// Pod name → uid of a Connect's workers.
+fn pod_uids(node: &NodeEnv, ns: &str) -> std::collections::BTreeMap<String, String> {
+    pods_of(node, ns)
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .map(|p| {
+            (
+                p["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                p["metadata"]["uid"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Container restarts (crashes) across a Connect's workers.
+fn container_restarts(node: &NodeEnv, ns: &str) -> i64 {
+    pods_of(node, ns)
+        .iter()
+        .flat_map(|p| p["status"]["containerStatuses"].as_array().cloned().unwrap_or_default())
+        .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_documented() {
+    let node = NodeEnv::require();
+    node.install_operator();
+    let ns = node.restricted_namespace("node-roll");
+    let server = Server::start_on(&node.node_ip);
+    let archive = connect_file_archive(&node);
+    let url = server.route("/v1/connect-file.zip", Reply::Bytes(archive.clone()));
+    node.env.apply(&url_example(&ns, &url, &sha512(&archive), &node.kafka_bootstrap));
+    let ready = |what: &str, replicas: i64| {
+        node.wait_object(what, POD_START, &["get", "connect", "connect", "-n", &ns], |c| {
+            let pods = pod_uids(&node, &ns).len() as i64;
+            if condition(c, "Ready")["status"] == "True"
+                && c["status"]["readyReplicas"] == replicas
+                && pods == replicas
+            {
+                Ok(())
+            } else {
+                Err(format!("{pods} pods; {}", c["status"]))
+            }
+        })
+    };
+    let running = |what: &str| {
+        node.wait_object(
+            what,
+            Duration::from_secs(180),
+            &["get", "connector", "roll-in", "-n", &ns],
+            |c| match (c["status"]["connectorState"].as_str(), c["status"]["tasksReady"].as_str()) {
+                (Some("RUNNING"), Some("1/1")) => Ok(()),
+                _ => Err(c["status"].to_string()),
+            },
+        )
+    };
+    ready("2 workers", 2);
+    node.env.apply(&file_connector(
+        &ns,
+        "roll-in",
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        &[("file", "/etc/passwd"), ("topic", &format!("{ns}-roll"))],
+    ));
+    running("the connector RUNNING");
+    let patch = |patch: &str| {
+        node.env.kubectl_ok(&[
+            "patch",
+            "connect",
+            "connect",
+            "-n",
+            &ns,
+            "--type=merge",
+            "-p",
+            patch,
+        ]);
+    };
+    let replaced = |before: &std::collections::BTreeMap<String, String>| {
+        let now = pod_uids(&node, &ns);
+        before.iter().filter(|(name, uid)| now.get(*name) != Some(uid)).count()
+    };
+
+    // Scaling does not roll: the existing workers stay, new ones join, surplus ones go.
+    let start = pod_uids(&node, &ns);
+    patch(r#"{"spec":{"replicas":3}}"#);
+    ready("3 workers", 3);
+    assert_eq!(replaced(&start), 0, "scaling up replaced a worker");
+    let three = pod_uids(&node, &ns);
+    patch(r#"{"spec":{"replicas":1}}"#);
+    ready("1 worker", 1);
+    assert_eq!(
+        pod_uids(&node, &ns).get("connect-0"),
+        three.get("connect-0"),
+        "scaling down rolled connect-0"
+    );
+    running("the connector RUNNING on the one worker left");
+    patch(r#"{"spec":{"replicas":2}}"#);
+    ready("2 workers again", 2);
+
+    // A deleted worker comes back (a new pod), and so does the connector.
+    let before = pod_uids(&node, &ns);
+    node.env.kubectl_ok(&["delete", "pod", "connect-1", "-n", &ns, "--wait=true"]);
+    ready("the deleted worker back", 2);
+    assert_eq!(replaced(&before), 1, "only the deleted pod is new");
+    running("the connector RUNNING after the pod was deleted");
+
+    // A plugin upgrade (another archive) rolls every worker.
+    let before = pod_uids(&node, &ns);
+    let jars = connect_file_jars(&node.env.plugin_dir);
+    let mut files: Vec<(String, &[u8])> =
+        jars.iter().map(|(n, b)| (format!("connect-file/lib/{n}"), b.as_slice())).collect();
+    files.push(("connect-file/RELEASE-NOTES.txt".into(), b"2.0"));
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let upgraded = zip_of(&refs);
+    let url2 = server.route("/v2/connect-file.zip", Reply::Bytes(upgraded.clone()));
+    let connect = node.env.get_json(&["get", "connect", "connect", "-n", &ns]);
+    let mut plugins = connect["spec"]["build"]["onDemand"]["plugins"].clone();
+    plugins["url"][0]["archivePath"] = url2.as_str().into();
+    plugins["url"][0]["checksum"] = sha512(&upgraded).into();
+    patch(&serde_json::json!({"spec": {"build": {"onDemand": {"plugins": plugins}}}}).to_string());
+    wait_for("every worker replaced after the plugin upgrade", POD_START, || {
+        match replaced(&before) {
+            2 => Ok(()),
+            n => Err(format!("{n} of 2 replaced")),
+        }
+    });
+    ready("Ready after the upgrade", 2);
+    assert!(server.hits("/v2/connect-file.zip") >= 2, "each new pod installed the new archive");
+    running("the connector RUNNING after the upgrade");
+
+    // configOverrides change the worker config: every worker rolls.
+    let before = pod_uids(&node, &ns);
+    patch(r#"{"spec":{"configOverrides":{"server":["offset.flush.interval.ms=5000"]}}}"#);
+    wait_for("every worker replaced after configOverrides", POD_START, || {
+        match replaced(&before) {
+            2 => Ok(()),
+            n => Err(format!("{n} of 2 replaced")),
+        }
+    });
+    ready("Ready after the override", 2);
+    running("the connector RUNNING after the override");
+    let properties =
+        node.exec(&ns, "connect-0", &["cat", "/opt/sluice/runtime/connect.properties"]).unwrap();
+    assert!(properties.ends_with("offset.flush.interval.ms=5000\n"), "{properties}");
+
+    // Through all of it no worker crashed and Sluice never had to restart the connector.
+    assert_eq!(container_restarts(&node, &ns), 0, "a worker container restarted");
+    let connector = node.env.get_json(&["get", "connector", "roll-in", "-n", &ns]);
+    assert_eq!(connector["status"]["restartCount"], 0, "{}", connector["status"]);
+    node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
