@@ -65,6 +65,7 @@ node_record_sysctls() {
   done >"$NODE_STATE/sysctls.partial"
   mv "$NODE_STATE/sysctls.partial" "$NODE_STATE/sysctls"
   uplink >"$NODE_STATE/uplink"
+  echo "$dir" >"$NODE_STATE/owner"
   local d
   for d in "${NODE_HARDCODED_DIRS[@]}"; do if [[ -d $d ]]; then echo "$d"; fi; done >"$NODE_STATE/existing-dirs"
 }
