@@ -6,7 +6,10 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use serde_json::Value;
 
-use crate::{TestEnv, assert_success, http_server::Server, repo_root, wait_for};
+use crate::{
+    TestEnv, archives::zip_of, assert_success, http_server::Server, plugins::connect_file_jars,
+    repo_root, seed_examples_dir, wait_for,
+};
 
 /// The images the node has (imported, never pulled).
 pub const OPERATOR_IMAGE: &str = "localhost/sluice/sluice:dev";
@@ -22,6 +25,20 @@ fn kafka_version() -> String {
         .find_map(|l| l.strip_prefix("KAFKA_VERSION="))
         .expect("KAFKA_VERSION in versions.env")
         .to_owned()
+}
+
+static WORKER_SLOTS: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// A place taken by [`NodeEnv::workers_slot`], given back when dropped.
+pub struct WorkersSlot;
+
+impl Drop for WorkersSlot {
+    fn drop(&mut self) {
+        let (lock, freed) = &WORKER_SLOTS;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
 }
 
 /// The node's environment, read from the `env` file `testenv up node` wrote; its path is
@@ -71,6 +88,25 @@ impl NodeEnv {
             kafka_bootstrap: env.kafka_bootstrap.clone(),
             env,
         };
+        // Every part runs (a stopped kubelet leaves the node Ready for its grace period).
+        let status = std::process::Command::new(&node.env.testenv_script)
+            .arg("status")
+            .env("SLUICE_TESTENV_DIR", &node.env.dir)
+            .output()
+            .expect("tests/env/testenv runs");
+        let status = String::from_utf8_lossy(&status.stdout);
+        let stopped: Vec<&str> = status
+            .lines()
+            .filter_map(|l| l.strip_suffix(')').and_then(|l| l.split_once(" stopped (")))
+            .map(|(part, _)| part)
+            .collect();
+        assert!(
+            stopped.is_empty(),
+            "the node's {} not running: start it with `SLUICE_TESTENV_DIR={} tests/env/testenv start <part>`, or bring the node up again (its logs are in {}/logs)",
+            stopped.join(", "),
+            node.env.dir.display(),
+            node.env.dir.display()
+        );
         let ready = node.env.kubectl(&[
             "get",
             "node",
@@ -147,6 +183,55 @@ impl NodeEnv {
         *installed = true;
     }
 
+    /// Waits until Connector `name` in `ns` is RUNNING with its task; returns it.
+    pub fn wait_running(&self, what: &str, ns: &str, name: &str) -> Value {
+        self.wait_object(
+            what,
+            Duration::from_secs(180),
+            &["get", "connector", name, "-n", ns],
+            |c| {
+                if running(c) { Ok(()) } else { Err(c["status"].to_string()) }
+            },
+        )
+    }
+
+    /// `kubectl patch --type=merge` of the Connect `connect` in `ns`.
+    pub fn patch_connect(&self, ns: &str, patch: &str) {
+        self.env.kubectl_ok(&[
+            "patch",
+            "connect",
+            "connect",
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            patch,
+        ]);
+    }
+
+    /// Points the Connect's first URL plugin at another archive: a plugin upgrade.
+    pub fn upgrade_url_plugin(&self, ns: &str, archive_url: &str, checksum: &str) {
+        let connect = self.env.get_json(&["get", "connect", "connect", "-n", ns]);
+        let mut plugins = connect["spec"]["build"]["onDemand"]["plugins"].clone();
+        plugins["url"][0]["archivePath"] = archive_url.into();
+        plugins["url"][0]["checksum"] = checksum.into();
+        let patch = serde_json::json!({"spec": {"build": {"onDemand": {"plugins": plugins}}}});
+        self.patch_connect(ns, &patch.to_string());
+    }
+
+    /// Holds one of a few places for a test that runs Connect workers: on 2 cores, more JVMs
+    /// starting at once than this only make every test slower and its waits flakier.
+    pub fn workers_slot(&self) -> WorkersSlot {
+        const SLOTS: usize = 3;
+        let (lock, freed) = &WORKER_SLOTS;
+        let mut busy = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= SLOTS {
+            busy = freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += 1;
+        WorkersSlot
+    }
+
     /// The operator's log, through `kubectl logs`.
     pub fn operator_logs(&self) -> String {
         let out =
@@ -198,4 +283,82 @@ impl NodeEnv {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
     }
+}
+
+/// The condition `type_` of an object's status (`Null` when absent).
+pub fn condition<'a>(object: &'a Value, type_: &str) -> &'a Value {
+    object["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == type_))
+        .unwrap_or(&Value::Null)
+}
+
+/// The jars of Kafka's FileStream connectors (a real plugin, from Maven Central), zipped as a
+/// plugin archive, with `extra` files beside them.
+pub fn connect_file_archive(node: &NodeEnv, extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let jars = connect_file_jars(&node.env.plugin_dir);
+    let mut files: Vec<(String, &[u8])> =
+        jars.iter().map(|(n, b)| (format!("connect-file/lib/{n}"), b.as_slice())).collect();
+    files.extend(extra.iter().map(|(n, b)| (format!("connect-file/{n}"), *b)));
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    zip_of(&refs)
+}
+
+/// The seed's `connect-url.yaml` (a Connect named `connect`) in namespace `ns`, with what this
+/// machine cannot have replaced: the archive URL (a local server the pods reach), its
+/// checksum, the broker, and the images (built here; the seed's cannot be pulled).
+pub fn url_example(ns: &str, archive_url: &str, sha512: &str, bootstrap: &str) -> String {
+    let seed = std::fs::read_to_string(seed_examples_dir().join("connect-url.yaml")).unwrap();
+    let field = |name: &str| {
+        seed.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("the seed example has {name}"))
+            .to_owned()
+    };
+    let (seed_checksum, seed_url) = (field("checksum: "), field("archivePath: "));
+    seed.replace("namespace: confluent", &format!("namespace: {ns}"))
+        .replace(&seed_url, archive_url)
+        .replace(&seed_checksum, sha512)
+        .replace("bootstrapEndpoint: kafka:9071", &format!("bootstrapEndpoint: {bootstrap}"))
+        .replace(
+            "spec:\n",
+            &format!(
+                "spec:\n  image:\n    application: {}\n    init: {OPERATOR_IMAGE}\n",
+                connect_image()
+            ),
+        )
+}
+
+/// A Connector of `class` with one task on the Connect `connect` of its namespace.
+fn file_connector(ns: &str, name: &str, class: &str, configs: &[(&str, &str)]) -> String {
+    let configs: String = configs.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  class: {class}\n  taskMax: 1\n  connectClusterRef:\n    name: connect\n  configs:\n{configs}"
+    )
+}
+
+/// Kafka's FileStreamSourceConnector reading `file` (in the worker's pod) into `topic`.
+pub fn file_source(ns: &str, name: &str, file: &str, topic: &str) -> String {
+    let class = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+    file_connector(ns, name, class, &[("file", file), ("topic", topic)])
+}
+
+/// Kafka's FileStreamSinkConnector writing `topic` to `file` (in the worker's pod).
+pub fn file_sink(ns: &str, name: &str, file: &str, topic: &str) -> String {
+    let class = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+    file_connector(ns, name, class, &[("file", file), ("topics", topic)])
+}
+
+/// Whether a Connector's status says RUNNING with its one task running.
+pub fn running(connector: &Value) -> bool {
+    connector["status"]["connectorState"] == "RUNNING" && connector["status"]["tasksReady"] == "1/1"
+}
+
+/// The worker pods of the Connect `connect` in `ns`.
+pub fn pods_of(node: &NodeEnv, ns: &str) -> Vec<Value> {
+    node.env.get_json(&["get", "pods", "-n", ns, "-l", "app.kubernetes.io/instance=connect"])
+        ["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }

@@ -9,85 +9,28 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::Value;
 use sluice_e2e::{
     archives::{incompressible, zip_of},
     http_server::{Reply, Server},
-    node::{NodeEnv, OPERATOR_IMAGE, connect_image},
+    node::{
+        NodeEnv, OPERATOR_IMAGE, condition, connect_file_archive, connect_image, file_sink,
+        file_source, pods_of, url_example,
+    },
     plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512},
     seed_examples_dir, wait_for,
 };
 
 const POD_START: Duration = Duration::from_secs(300);
 
-fn condition<'a>(object: &'a Value, type_: &str) -> &'a Value {
-    object["status"]["conditions"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == type_))
-        .unwrap_or(&Value::Null)
-}
-
-/// The jars of Kafka's FileStream connectors (a real plugin, from Maven Central), zipped as a
-/// plugin archive.
-fn connect_file_archive(node: &NodeEnv) -> Vec<u8> {
-    let jars = connect_file_jars(&node.env.plugin_dir);
-    let files: Vec<(String, &[u8])> =
-        jars.iter().map(|(n, b)| (format!("connect-file/lib/{n}"), b.as_slice())).collect();
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
-    zip_of(&refs)
-}
-
-/// The seed's `connect-url.yaml` in namespace `ns`, with what this machine cannot have
-/// replaced: the archive URL (a local server the pods reach), its checksum, the broker, and
-/// the images (built here; the seed's cannot be pulled).
-fn url_example(ns: &str, archive_url: &str, sha512: &str, bootstrap: &str) -> String {
-    let seed = std::fs::read_to_string(seed_examples_dir().join("connect-url.yaml")).unwrap();
-    let seed_checksum = seed
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("checksum: "))
-        .expect("the seed example has a checksum")
-        .to_owned();
-    let seed_url = seed
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("archivePath: "))
-        .expect("the seed example has an archivePath")
-        .to_owned();
-    seed.replace("namespace: confluent", &format!("namespace: {ns}"))
-        .replace(&seed_url, archive_url)
-        .replace(&seed_checksum, sha512)
-        .replace("bootstrapEndpoint: kafka:9071", &format!("bootstrapEndpoint: {bootstrap}"))
-        .replace(
-            "spec:\n",
-            &format!(
-                "spec:\n  image:\n    application: {}\n    init: {OPERATOR_IMAGE}\n",
-                connect_image()
-            ),
-        )
-}
-
-fn file_connector(ns: &str, name: &str, class: &str, configs: &[(&str, &str)]) -> String {
-    let configs: String = configs.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
-    format!(
-        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  class: {class}\n  taskMax: 1\n  connectClusterRef:\n    name: connect\n  configs:\n{configs}"
-    )
-}
-
-fn pods_of(node: &NodeEnv, ns: &str) -> Vec<Value> {
-    node.env.get_json(&["get", "pods", "-n", ns, "-l", "app.kubernetes.io/instance=connect"])
-        ["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[test]
 fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
     let node = NodeEnv::require();
+    let _slot = node.workers_slot();
     node.install_operator();
     // Pod Security admission is real: Sluice's pods must pass `restricted`.
     let ns = node.restricted_namespace("node-url");
     let server = Server::start_on(&node.node_ip);
-    let archive = connect_file_archive(&node);
+    let archive = connect_file_archive(&node, &[]);
     let checksum = sha512(&archive);
     let url = server.route("/archives/connect-file-3.9.1.zip", Reply::Bytes(archive));
     node.env.apply(&url_example(&ns, &url, &checksum, &node.kafka_bootstrap));
@@ -125,29 +68,11 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
 
     // A source reading a file every worker image has, a sink writing what it reads.
     let topic = format!("{ns}-lines");
-    node.env.apply(&file_connector(
-        &ns,
-        "lines-in",
-        "org.apache.kafka.connect.file.FileStreamSourceConnector",
-        &[("file", "/etc/passwd"), ("topic", &topic)],
-    ));
-    node.env.apply(&file_connector(
-        &ns,
-        "lines-out",
-        "org.apache.kafka.connect.file.FileStreamSinkConnector",
-        &[("file", "/tmp/lines-out.txt"), ("topics", &topic)],
-    ));
+    node.env.apply(&file_source(&ns, "lines-in", "/etc/passwd", &topic));
+    node.env.apply(&file_sink(&ns, "lines-out", "/tmp/lines-out.txt", &topic));
     let mut sink_worker = String::new();
     for name in ["lines-in", "lines-out"] {
-        let connector = node.wait_object(
-            &format!("{name} RUNNING with its task"),
-            Duration::from_secs(180),
-            &["get", "connector", name, "-n", &ns],
-            |c| match (c["status"]["connectorState"].as_str(), c["status"]["tasksReady"].as_str()) {
-                (Some("RUNNING"), Some("1/1")) => Ok(()),
-                _ => Err(format!("status: {}", c["status"])),
-            },
-        );
+        let connector = node.wait_running(&format!("{name} RUNNING with its task"), &ns, name);
         let worker = connector["status"]["tasks"][0]["workerId"].as_str().unwrap_or_default();
         let host = worker.split(':').next().unwrap_or_default();
         assert!(ips.iter().any(|ip| ip == host), "task worker {worker} is one of the pods {ips:?}");
@@ -269,6 +194,7 @@ fn ensure_namespace(node: &NodeEnv, ns: &str) {
 #[test]
 fn the_seed_example_unchanged_says_which_image_cannot_be_pulled() {
     let node = NodeEnv::require();
+    let _slot = node.workers_slot();
     node.install_operator();
     // The seed example as it is: namespace `confluent`, CFK's images, a Hub plugin, two
     // mounted Secrets. The Secrets and the Hub plugin are what its cluster would have.
@@ -391,6 +317,7 @@ fn one_plugin_connect(
 #[test]
 fn installer_failures_are_the_init_containers_own_message_in_the_status() {
     let node = NodeEnv::require();
+    let _slot = node.workers_slot();
     node.install_operator();
     let server = Server::start_on(&node.node_ip);
     let good = zip_of(&[("lib/a.jar", b"jar")]);
@@ -470,6 +397,7 @@ fn installer_failures_are_the_init_containers_own_message_in_the_status() {
 #[test]
 fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
     let node = NodeEnv::require();
+    let _slot = node.workers_slot();
     node.install_operator();
     let ns = node.restricted_namespace("node-secret");
     let token = format!("sink-{}", std::process::id());
@@ -490,7 +418,7 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         "--from-literal=tls.crt=certificate",
     ]);
     let server = Server::start_on(&node.node_ip);
-    let archive = connect_file_archive(&node);
+    let archive = connect_file_archive(&node, &[]);
     let checksum = sha512(&archive);
     let url = server.route("/archives/connect-file.zip", Reply::Bytes(archive));
     let connect = url_example(&ns, &url, &checksum, &node.kafka_bootstrap).replace(
@@ -520,26 +448,16 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         .expect("the certificate is mounted");
 
     let topic = format!("{ns}-secret-lines");
-    node.env.apply(&file_connector(
-        &ns,
-        "secret-in",
-        "org.apache.kafka.connect.file.FileStreamSourceConnector",
-        &[("file", "/etc/passwd"), ("topic", &topic)],
-    ));
-    node.env.apply(&file_connector(
-        &ns,
-        "secret-out",
-        "org.apache.kafka.connect.file.FileStreamSinkConnector",
-        &[("file", "${file:/mnt/secrets/sink-target/target.properties:path}"), ("topics", &topic)],
-    ));
+    node.env.apply(&file_source(&ns, "secret-in", "/etc/passwd", &topic));
+    let secret_file = "${file:/mnt/secrets/sink-target/target.properties:path}";
+    node.env.apply(&file_sink(&ns, "secret-out", secret_file, &topic));
     // The sink opens its file when its task starts, then appends what it reads.
     let opened_by_the_sink = |file: &str, with: &str| {
         wait_for(&format!("/tmp/{file}.txt opened by the sink"), Duration::from_secs(240), || {
             for pod in ["connect-0", "connect-1"] {
-                if let Ok(out) = node.exec(&ns, pod, &["cat", &format!("/tmp/{file}.txt")]) {
-                    if out.contains(with) {
-                        return Ok(pod.to_owned());
-                    }
+                let out = node.exec(&ns, pod, &["cat", &format!("/tmp/{file}.txt")]);
+                if out.is_ok_and(|out| out.contains(with)) {
+                    return Ok(pod.to_owned());
                 }
             }
             Err("not yet".to_owned())
@@ -568,15 +486,7 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
     // The source's offsets are committed, so nothing new flows; the restarted sink task
     // resolved the new value and opened that file.
     opened_by_the_sink(&rotated, "");
-    node.wait_object(
-        "the sink RUNNING after the roll",
-        Duration::from_secs(120),
-        &["get", "connector", "secret-out", "-n", &ns],
-        |c| match (c["status"]["connectorState"].as_str(), c["status"]["tasksReady"].as_str()) {
-            (Some("RUNNING"), Some("1/1")) => Ok(()),
-            _ => Err(c["status"].to_string()),
-        },
-    );
+    node.wait_running("the sink RUNNING after the roll", &ns, "secret-out");
 
     // The values never show: not in a status, an Event, or the operator's log.
     let mut outputs = vec![node.operator_logs()];
@@ -618,10 +528,11 @@ fn container_restarts(node: &NodeEnv, ns: &str) -> i64 {
 #[test]
 fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_documented() {
     let node = NodeEnv::require();
+    let _slot = node.workers_slot();
     node.install_operator();
     let ns = node.restricted_namespace("node-roll");
     let server = Server::start_on(&node.node_ip);
-    let archive = connect_file_archive(&node);
+    let archive = connect_file_archive(&node, &[]);
     let url = server.route("/v1/connect-file.zip", Reply::Bytes(archive.clone()));
     node.env.apply(&url_example(&ns, &url, &sha512(&archive), &node.kafka_bootstrap));
     let ready = |what: &str, replicas: i64| {
@@ -637,37 +548,11 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
             }
         })
     };
-    let running = |what: &str| {
-        node.wait_object(
-            what,
-            Duration::from_secs(180),
-            &["get", "connector", "roll-in", "-n", &ns],
-            |c| match (c["status"]["connectorState"].as_str(), c["status"]["tasksReady"].as_str()) {
-                (Some("RUNNING"), Some("1/1")) => Ok(()),
-                _ => Err(c["status"].to_string()),
-            },
-        )
-    };
+    let running = |what: &str| node.wait_running(what, &ns, "roll-in");
     ready("2 workers", 2);
-    node.env.apply(&file_connector(
-        &ns,
-        "roll-in",
-        "org.apache.kafka.connect.file.FileStreamSourceConnector",
-        &[("file", "/etc/passwd"), ("topic", &format!("{ns}-roll"))],
-    ));
+    node.env.apply(&file_source(&ns, "roll-in", "/etc/passwd", &format!("{ns}-roll")));
     running("the connector RUNNING");
-    let patch = |patch: &str| {
-        node.env.kubectl_ok(&[
-            "patch",
-            "connect",
-            "connect",
-            "-n",
-            &ns,
-            "--type=merge",
-            "-p",
-            patch,
-        ]);
-    };
+    let patch = |patch: &str| node.patch_connect(&ns, patch);
     let replaced = |before: &std::collections::BTreeMap<String, String>| {
         let now = pod_uids(&node, &ns);
         before.iter().filter(|(name, uid)| now.get(*name) != Some(uid)).count()
@@ -699,18 +584,9 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
 
     // A plugin upgrade (another archive) rolls every worker.
     let before = pod_uids(&node, &ns);
-    let jars = connect_file_jars(&node.env.plugin_dir);
-    let mut files: Vec<(String, &[u8])> =
-        jars.iter().map(|(n, b)| (format!("connect-file/lib/{n}"), b.as_slice())).collect();
-    files.push(("connect-file/RELEASE-NOTES.txt".into(), b"2.0"));
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
-    let upgraded = zip_of(&refs);
+    let upgraded = connect_file_archive(&node, &[("RELEASE-NOTES.txt", b"2.0")]);
     let url2 = server.route("/v2/connect-file.zip", Reply::Bytes(upgraded.clone()));
-    let connect = node.env.get_json(&["get", "connect", "connect", "-n", &ns]);
-    let mut plugins = connect["spec"]["build"]["onDemand"]["plugins"].clone();
-    plugins["url"][0]["archivePath"] = url2.as_str().into();
-    plugins["url"][0]["checksum"] = sha512(&upgraded).into();
-    patch(&serde_json::json!({"spec": {"build": {"onDemand": {"plugins": plugins}}}}).to_string());
+    node.upgrade_url_plugin(&ns, &url2, &sha512(&upgraded));
     wait_for("every worker replaced after the plugin upgrade", POD_START, || {
         match replaced(&before) {
             2 => Ok(()),

@@ -194,7 +194,7 @@ pub fn classes(plugins: &[PluginInfo]) -> Vec<InstalledConnectorClass> {
 /// naming the pods. The kubelet keeps the message of the last failed run while the
 /// container is in back-off, so a crash-looping installer still shows why.
 pub fn install_failures(pods: &[Pod]) -> Vec<String> {
-    let mut by_message: Vec<(String, Vec<String>)> = Vec::new();
+    let mut lines = Vec::new();
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let statuses = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
@@ -212,16 +212,26 @@ pub fn install_failures(pods: &[Pod]) -> Vec<String> {
                 .filter(|m| !m.is_empty())
                 .map(|m| m.lines().collect::<Vec<_>>().join("; "))
                 .unwrap_or_else(|| format!("exit code {}", t.exit_code));
-            match by_message.iter_mut().find(|(m, _)| *m == message) {
-                Some((_, pods)) => pods.push(name.clone()),
-                None => by_message.push((message, vec![name.clone()])),
-            }
+            lines.push((name.clone(), message));
         }
     }
-    by_message
+    by_line(lines, 2000)
+}
+
+/// `(pod, line)` pairs as one `pod a, b: line` per distinct line, in first-seen order, each
+/// at most `max` bytes.
+fn by_line(pairs: Vec<(String, String)>, max: usize) -> Vec<String> {
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    for (pod, line) in pairs {
+        match grouped.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, pods)) => pods.push(pod),
+            None => grouped.push((line, vec![pod])),
+        }
+    }
+    grouped
         .into_iter()
-        .map(|(message, pods)| {
-            crate::text::truncate(&format!("pod {}: {message}", pods.join(", ")), 2000, "…")
+        .map(|(line, pods)| {
+            crate::text::truncate(&format!("pod {}: {line}", pods.join(", ")), max, "…")
         })
         .collect()
 }
@@ -233,7 +243,7 @@ const IMAGE_FAILURES: [&str; 4] =
 /// The images the pods' containers (installer and worker) cannot get, one line per image
 /// and reason, naming the pods and the kubelet's message.
 pub fn image_failures(pods: &[Pod]) -> Vec<String> {
-    let mut by_image: Vec<(String, Vec<String>)> = Vec::new();
+    let mut lines = Vec::new();
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let Some(status) = pod.status.as_ref() else { continue };
@@ -251,18 +261,10 @@ pub fn image_failures(pods: &[Pod]) -> Vec<String> {
                 "image {} of container {} cannot be pulled ({reason}: {why})",
                 c.image, c.name
             );
-            match by_image.iter_mut().find(|(l, _)| *l == line) {
-                Some((_, pods)) => pods.push(name.clone()),
-                None => by_image.push((line, vec![name.clone()])),
-            }
+            lines.push((name.clone(), line));
         }
     }
-    by_image
-        .into_iter()
-        .map(|(line, pods)| {
-            crate::text::truncate(&format!("pod {}: {line}", pods.join(", ")), 1000, "…")
-        })
-        .collect()
+    by_line(lines, 1000)
 }
 
 /// Whether any pod's installer has finished successfully.
