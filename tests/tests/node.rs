@@ -80,6 +80,13 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
             sink_worker = host.to_owned();
         }
     }
+    // Pods resolve through the cluster's own DNS only.
+    let resolv = node
+        .exec(&ns, pods[0]["metadata"]["name"].as_str().unwrap(), &["cat", "/etc/resolv.conf"])
+        .unwrap();
+    let servers: Vec<&str> = resolv.lines().filter(|l| l.starts_with("nameserver")).collect();
+    assert_eq!(servers, [format!("nameserver {}", node.node_ip)], "{resolv}");
+
     let sink_pod = pods
         .iter()
         .find(|p| p["status"]["podIP"] == sink_worker.as_str())
@@ -192,7 +199,7 @@ fn ensure_namespace(node: &NodeEnv, ns: &str) {
 }
 
 #[test]
-fn the_seed_example_unchanged_says_which_image_cannot_be_pulled() {
+fn the_seed_examples_unchanged_say_what_is_missing_and_run_with_local_images() {
     let node = NodeEnv::require();
     let _slot = node.workers_slot();
     node.install_operator();
@@ -286,6 +293,56 @@ fn the_seed_example_unchanged_says_which_image_cannot_be_pulled() {
         "app.kubernetes.io/name=sluice",
     ]);
     assert_eq!(operator["items"][0]["status"]["containerStatuses"][0]["restartCount"], 0);
+
+    // The seed's Connector, unchanged, on that cluster: its class is not among the plugins,
+    // and its status says so instead of failing silently.
+    let connector =
+        std::fs::read_to_string(seed_examples_dir().join("connector-s3-source.yaml")).unwrap();
+    node.env.apply(&connector);
+
+    // With the images this machine has, the same example runs: workers Ready with the Hub
+    // plugin installed and the mounted Secrets in place.
+    let local = serde_json::json!({"spec": {
+        "image": {"application": connect_image(), "init": OPERATOR_IMAGE},
+        "dependencies": {"kafka": {"bootstrapEndpoint": node.kafka_bootstrap}},
+    }});
+    node.patch_connect("confluent", &local.to_string());
+    let connect = node.wait_object(
+        "the Hub example Ready with the local images",
+        POD_START,
+        &["get", "connect", "connect", "-n", "confluent"],
+        |c| {
+            if condition(c, "Ready")["status"] == "True" && c["status"]["readyReplicas"] == 2 {
+                Ok(())
+            } else {
+                Err(c["status"].to_string())
+            }
+        },
+    );
+    let plugins = connect["status"]["plugins"].to_string();
+    assert!(plugins.contains("kafka-connect-s3-source") && plugins.contains("2.0.1"), "{plugins}");
+    let classes = connect["status"]["installedConnectorClasses"].to_string();
+    assert!(classes.contains("FileStreamSourceConnector"), "the workers' own classes: {classes}");
+    for path in ["/mnt/secrets/aws-credential/aws.txt", "/mnt/sslcerts/connector-tls/tls.crt"] {
+        node.exec("confluent", "connect-0", &["cat", path])
+            .unwrap_or_else(|e| panic!("{path} in connect-0: {e}"));
+    }
+    let seed_connector = node.wait_object(
+        "the seed Connector's status naming its missing class",
+        Duration::from_secs(120),
+        &["get", "connector", "connector", "-n", "confluent"],
+        |c| {
+            let ready = condition(c, "Ready");
+            let message = ready["message"].as_str().unwrap_or_default();
+            if ready["status"] == "False" && message.contains("S3SourceConnector") {
+                Ok(())
+            } else {
+                Err(c["status"].to_string())
+            }
+        },
+    );
+    eprintln!("the seed Connector: {}", condition(&seed_connector, "Ready"));
+    node.env.kubectl_ok(&["delete", "connector", "connector", "-n", "confluent", "--wait=true"]);
 
     node.env.kubectl_ok(&[
         "delete",
