@@ -591,7 +591,14 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
     let server = Server::start_on(&node.node_ip);
     let archive = connect_file_archive(&node, &[]);
     let url = server.route("/v1/connect-file.zip", Reply::Bytes(archive.clone()));
-    node.env.apply(&url_example(&ns, &url, &sha512(&archive), &node.kafka_bootstrap));
+    // Connect holds a departed worker's connectors for scheduled.rebalance.max.delay.ms
+    // (5 minutes by default) before it reassigns them; scaling down is what this test does.
+    let quick = "scheduled.rebalance.max.delay.ms=0";
+    let connect = url_example(&ns, &url, &sha512(&archive), &node.kafka_bootstrap).replace(
+        "  dependencies:\n",
+        &format!("  configOverrides:\n    server:\n      - {quick}\n  dependencies:\n"),
+    );
+    node.env.apply(&connect);
     let ready = |what: &str, replicas: i64| {
         node.wait_object(what, POD_START, &["get", "connect", "connect", "-n", &ns], |c| {
             let pods = pod_uids(&node, &ns).len() as i64;
@@ -656,7 +663,9 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
 
     // configOverrides change the worker config: every worker rolls.
     let before = pod_uids(&node, &ns);
-    patch(r#"{"spec":{"configOverrides":{"server":["offset.flush.interval.ms=5000"]}}}"#);
+    patch(&format!(
+        r#"{{"spec":{{"configOverrides":{{"server":["{quick}","offset.flush.interval.ms=5000"]}}}}}}"#
+    ));
     wait_for("every worker replaced after configOverrides", POD_START, || {
         match replaced(&before) {
             2 => Ok(()),
