@@ -195,6 +195,20 @@ impl NodeEnv {
         )
     }
 
+    /// Waits until the Connect `connect` in `ns` is Ready with `replicas` ready workers
+    /// (pods start slowly on 2 cores: five minutes); returns it.
+    pub fn wait_connect_ready(&self, what: &str, ns: &str, replicas: i64) -> Value {
+        let args = ["get", "connect", "connect", "-n", ns];
+        self.wait_object(what, Duration::from_secs(300), &args, |c| {
+            if condition(c, "Ready")["status"] == "True" && c["status"]["readyReplicas"] == replicas
+            {
+                Ok(())
+            } else {
+                Err(c["status"].to_string())
+            }
+        })
+    }
+
     /// `kubectl patch --type=merge` of the Connect `connect` in `ns`.
     pub fn patch_connect(&self, ns: &str, patch: &str) {
         self.env.kubectl_ok(&[

@@ -35,19 +35,7 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
     let url = server.route("/archives/connect-file-3.9.1.zip", Reply::Bytes(archive));
     node.env.apply(&url_example(&ns, &url, &checksum, &node.kafka_bootstrap));
 
-    let connect = node.wait_object(
-        "the Connect Ready with 2 ready workers",
-        POD_START,
-        &["get", "connect", "connect", "-n", &ns],
-        |c| {
-            let ready = condition(c, "Ready");
-            if ready["status"] == "True" && c["status"]["readyReplicas"] == 2 {
-                Ok(())
-            } else {
-                Err(format!("status: {}", c["status"]))
-            }
-        },
-    );
+    let connect = node.wait_connect_ready("the Connect Ready with 2 ready workers", &ns, 2);
     // The init container fetched the archive (once per pod) and the workers report the
     // plugin's classes themselves.
     assert!(server.hits("/archives/connect-file-3.9.1.zip") >= 2, "each pod's installer downloads");
@@ -307,18 +295,8 @@ fn the_seed_examples_unchanged_say_what_is_missing_and_run_with_local_images() {
         "dependencies": {"kafka": {"bootstrapEndpoint": node.kafka_bootstrap}},
     }});
     node.patch_connect("confluent", &local.to_string());
-    let connect = node.wait_object(
-        "the Hub example Ready with the local images",
-        POD_START,
-        &["get", "connect", "connect", "-n", "confluent"],
-        |c| {
-            if condition(c, "Ready")["status"] == "True" && c["status"]["readyReplicas"] == 2 {
-                Ok(())
-            } else {
-                Err(c["status"].to_string())
-            }
-        },
-    );
+    let connect =
+        node.wait_connect_ready("the Hub example Ready with the local images", "confluent", 2);
     let plugins = connect["status"]["plugins"].to_string();
     assert!(plugins.contains("kafka-connect-s3-source") && plugins.contains("2.0.1"), "{plugins}");
     let classes = connect["status"]["installedConnectorClasses"].to_string();
@@ -483,15 +461,7 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         "  mountedSecrets:\n    - secretRef: sink-target\n  connectorTLSCerts:\n    - secretRef: worker-tls\n  dependencies:\n",
     );
     node.env.apply(&connect);
-    let ready = |what: &str| {
-        node.wait_object(what, POD_START, &["get", "connect", "connect", "-n", &ns], |c| {
-            if condition(c, "Ready")["status"] == "True" && c["status"]["readyReplicas"] == 2 {
-                Ok(())
-            } else {
-                Err(c["status"].to_string())
-            }
-        })
-    };
+    let ready = |what: &str| node.wait_connect_ready(what, &ns, 2);
     let status = ready("the Connect Ready");
     // The mount paths the status names exist in the pods.
     let mounts = status["status"]["mounts"].as_array().expect("mounts in the status").clone();
