@@ -24,6 +24,8 @@ enum Command {
     /// Tools for policy authors.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print the version, the policy ABI versions served and the commit built from.
+    Version,
 }
 
 #[derive(Args)]
@@ -116,9 +118,53 @@ struct RunArgs {
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
     log_format: telemetry::LogFormat,
+    /// Where /metrics, /healthz and /readyz are served.
+    #[arg(long, env = "SLUICE_HTTP_BIND_ADDRESS", default_value = "0.0.0.0:8080")]
+    http_bind_address: std::net::SocketAddr,
+    /// Record and serve Prometheus metrics (false: /metrics answers 404, nothing is recorded).
+    #[arg(long, env = "SLUICE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    metrics: bool,
+    /// Act only while holding the leader Lease, so that several replicas can run.
+    #[arg(long, env = "SLUICE_LEADER_ELECT", default_value_t = false, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// The namespace of the leader Lease (the chart passes the operator's own).
+    #[arg(long, env = "SLUICE_LEADER_ELECTION_NAMESPACE", default_value = "default")]
+    leader_election_namespace: String,
+    /// The name of the leader Lease.
+    #[arg(long, env = "SLUICE_LEADER_ELECTION_LEASE", default_value = "sluice-operator")]
+    leader_election_lease: String,
+    /// This replica's identity in the Lease (the chart passes the pod name).
+    #[arg(long, env = "POD_NAME")]
+    leader_election_identity: Option<String>,
+    /// Seconds a Lease holds without renewal: the longest a follower waits after a leader died.
+    #[arg(long, env = "SLUICE_LEASE_DURATION_SECONDS", default_value_t = 15)]
+    lease_duration_seconds: u64,
+    /// Seconds between two renewals by the leader, and between two tries of a follower.
+    #[arg(long, env = "SLUICE_LEASE_RENEW_SECONDS", default_value_t = 2)]
+    lease_renew_seconds: u64,
+    /// Seconds running reconciles may take to finish after SIGTERM before the process exits.
+    #[arg(long, env = "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 20)]
+    shutdown_timeout_seconds: u64,
+    /// Serve POST /debug/stop/{controller}, which aborts a controller's task (tests only).
+    #[arg(long, env = "SLUICE_ENABLE_TEST_HOOKS", hide = true)]
+    enable_test_hooks: bool,
 }
 
 impl RunArgs {
+    fn election(&self) -> Option<controller::lease::Election> {
+        let renew = Duration::from_secs(self.lease_renew_seconds.max(1));
+        self.leader_elect.then(|| controller::lease::Election {
+            namespace: self.leader_election_namespace.clone(),
+            name: self.leader_election_lease.clone(),
+            identity: self.leader_election_identity.clone().unwrap_or_else(|| {
+                format!("sluice-{}-{}", std::process::id(), jiff::Timestamp::now().as_millisecond())
+            }),
+            lease_duration: Duration::from_secs(self.lease_duration_seconds.max(2)).max(renew * 2),
+            renew_period: renew,
+            retry_period: renew,
+        })
+    }
+
     fn settings(&self) -> controller::Settings {
         let base = self.restart_backoff_seconds.max(1);
         controller::Settings {
@@ -139,6 +185,7 @@ impl RunArgs {
                     operator_image: self.operator_image.clone().unwrap_or(default.operator_image),
                 }
             },
+            ..controller::Settings::default()
         }
     }
 }
@@ -190,16 +237,106 @@ async fn main() -> anyhow::Result<()> {
             )?;
             println!("{}", serde_json::to_string_pretty(&out)?)
         }
+        Command::Version => {
+            println!("sluice {}", env!("CARGO_PKG_VERSION"));
+            println!("policy ABI {} (serves every module of sluice:policy@{}.{}.x)", sluice::policy::abi::HOST_ABI, sluice::policy::abi::HOST_ABI.major, sluice::policy::abi::HOST_ABI.minor);
+            println!("commit {}", env!("SLUICE_BUILD_COMMIT"));
+        }
         Command::Run(args) => {
             telemetry::init(args.log_format);
             sluice::tls::install_crypto_provider();
             let client = kube::Client::try_default()
                 .await
                 .context("no Kubernetes cluster: set KUBECONFIG or run in a pod")?;
-            let ctx = controller::Context::new(client, args.settings())?;
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice operator starting");
-            controller::run(ctx).await;
+            return run(args, client).await;
         }
     }
     Ok(())
+}
+
+/// The operator: the HTTP endpoint, the leader election if asked for, the controllers, and a
+/// graceful shutdown on SIGTERM.
+async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
+    use controller::{Shutdown, health::Health};
+    use std::sync::Arc;
+
+    if args.metrics {
+        sluice::metrics::enable();
+    }
+    let health = Arc::new(Health::default());
+    // Probes answer until the very end, the graceful part of the shutdown included.
+    let endpoint_stop = Shutdown::default();
+    let endpoint = sluice::serve::Endpoint { health: health.clone(), test_hooks: args.enable_test_hooks };
+    let listener = sluice::serve::bind(args.http_bind_address)
+        .await
+        .with_context(|| format!("--http-bind-address {}", args.http_bind_address))?;
+    let server = tokio::spawn(sluice::serve::serve(listener, endpoint, endpoint_stop.clone()));
+    let signalled = Shutdown::default();
+    tokio::spawn({
+        let signalled = signalled.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: no new work; running reconciles finish");
+            signalled.trigger();
+        }
+    });
+
+    let mut elector = args.election().map(|e| controller::lease::Elector::new(client.clone(), e));
+    if let Some(elector) = elector.as_mut() {
+        health.set_standby(true);
+        sluice::metrics::leader(false);
+        if !elector.acquire(&signalled).await {
+            endpoint_stop.trigger();
+            return Ok(());
+        }
+        health.set_standby(false);
+    }
+    sluice::metrics::leader(true);
+
+    // The controllers stop on a signal or when the Lease is lost.
+    let stop = Shutdown::default();
+    let ctx = controller::Context::new(client, args.settings(), health, stop.clone())?;
+    let mut controllers = tokio::spawn(controller::run(ctx));
+    let lost = match elector.as_mut() {
+        Some(elector) => tokio::select! {
+            held = elector.hold(&signalled) => !held,
+            _ = &mut controllers => false,
+        },
+        None => {
+            tokio::select! {
+                () = signalled.wait() => {}
+                _ = &mut controllers => {}
+            }
+            false
+        }
+    };
+    stop.trigger();
+    let bound = Duration::from_secs(args.shutdown_timeout_seconds);
+    if tokio::time::timeout(bound, &mut controllers).await.is_err() {
+        tracing::warn!(seconds = bound.as_secs(), "reconciles still running at the shutdown bound; exiting");
+    }
+    sluice::metrics::leader(false);
+    if let Some(elector) = elector.as_mut() {
+        if lost {
+            // Another replica may already act: exit, and let the pod restart as a follower.
+            tracing::error!("lost the leader Lease; exiting");
+            std::process::exit(1);
+        }
+        elector.release().await;
+    }
+    endpoint_stop.trigger();
+    let _ = server.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM (the kubelet stopping the pod) or Ctrl-C.
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

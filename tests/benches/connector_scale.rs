@@ -1,6 +1,9 @@
 //! REST calls per connector per resync in steady state, with 1,000 connectors on one Connect
 //! cluster (the fake worker, which counts every request; the real API server holds the
-//! Connectors). Target: below 0.01, i.e. one list call per cluster and resync.
+//! Connectors). Target: below 0.01, i.e. one list call per cluster and resync, also when a
+//! tenth of them are FAILED with nothing for Sluice to do (`Never`, or out of retries).
+//! API server requests per connector per resync are counted beside it, from the API
+//! server's own `apiserver_request_total`.
 //!
 //! Needs the real environment: `tests/env/testenv up && source target/testenv/env`, then
 //! `cargo bench -p sluice-e2e --bench connector_scale`. `SLUICE_BENCH_CONNECTORS` changes
@@ -21,9 +24,16 @@ fn main() {
     let operator = Operator::start_with(&env, &ns, &["--resync-seconds", &resync.to_string()]);
 
     let mut yaml = String::new();
+    // Every tenth connector will fail: half under Never, half with no retries left.
+    let failing: Vec<usize> = (0..count).filter(|i| i % 10 == 0).collect();
     for i in 0..count {
+        let policy = match i % 20 {
+            0 => "  restartPolicy:\n    type: Never\n",
+            10 => "  restartPolicy:\n    type: OnFailure\n    maxRetry: 0\n",
+            _ => "",
+        };
         yaml.push_str(&format!(
-            "---\napiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: c{i}\n  namespace: {ns}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t{i}\n  connectRest:\n    endpoint: {}\n",
+            "---\napiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: c{i}\n  namespace: {ns}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: t{i}\n{policy}  connectRest:\n    endpoint: {}\n",
             fake.url
         ));
     }
@@ -51,13 +61,35 @@ fn main() {
     });
     let all_ready = started.elapsed();
 
+    for i in &failing {
+        assert!(fake.fail(&format!("c{i}")), "c{i} is on the fake");
+    }
+    wait_for("the failed connectors Degraded", Duration::from_secs(600), || {
+        let list = env.get_json(&["get", "connectors", "-n", &ns]);
+        let degraded = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter().any(|x| x["type"] == "Degraded" && x["status"] == "True")
+                })
+            })
+            .count();
+        let want = failing.len();
+        if degraded == want { Ok(()) } else { Err(format!("{degraded} of {want} Degraded")) }
+    });
+
     // Let the settling requeues pass, then count over whole resyncs.
     std::thread::sleep(Duration::from_secs(2 * resync));
     let resyncs = 6u64;
     let before = fake.request_count();
+    let api_before = api_requests(&env);
     let window = Instant::now();
     std::thread::sleep(Duration::from_secs(resyncs * resync));
     let calls = fake.request_count() - before;
+    let api_calls = api_requests(&env) - api_before;
+    let api_per_connector_per_resync = api_calls / (count as f64 * resyncs as f64);
     let elapsed = window.elapsed().as_secs_f64();
     let per_connector_per_resync = calls as f64 / (count as f64 * resyncs as f64);
     let writes = fake.requests().iter().filter(|r| r.at >= window && r.method != "GET").count();
@@ -68,10 +100,26 @@ fn main() {
     println!("time to all Ready in status        {:.1} s", all_ready.as_secs_f64());
     println!("steady-state window                {elapsed:.1} s = {resyncs} resyncs of {resync} s");
     println!("REST calls in the window           {calls} ({writes} writes)");
+    println!("failed connectors (Never / no retries) {}", failing.len());
     println!("REST calls per connector per resync {per_connector_per_resync:.5} (target < 0.01)");
+    println!("API server requests in the window  {api_calls}");
+    println!("API requests per connector per resync {api_per_connector_per_resync:.5}");
     println!("operator resident memory           {:.1} MiB", rss_kib as f64 / 1024.0);
     assert!(per_connector_per_resync < 0.01, "over target");
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+/// Requests the API server has served, watches aside (a watch is one long request): only the
+/// operator talks to this API server while the window runs.
+fn api_requests(env: &TestEnv) -> f64 {
+    let out = env.kubectl(&["get", "--raw", "/metrics"]);
+    sluice_e2e::assert_success(&out, "reading the API server's metrics");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{") && !l.contains("verb=\"WATCH\""))
+        .filter(|l| !l.contains("resource=\"\"") && l.contains("resource="))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 fn rss_kib(operator: &Operator) -> u64 {

@@ -92,6 +92,14 @@ impl FakeConnect {
         self.log.lock().expect("log lock").clone()
     }
 
+    /// Marks `name` FAILED, as a worker does when a connector throws; `false` if absent.
+    pub fn fail(&self, name: &str) -> bool {
+        let mut state = self.state.lock().expect("state lock");
+        let Some(c) = state.connectors.get_mut(name) else { return false };
+        c.state = "FAILED";
+        true
+    }
+
     /// Connectors currently defined.
     pub fn connector_count(&self) -> usize {
         self.state.lock().expect("state lock").connectors.len()

@@ -373,6 +373,16 @@ pub struct Operator {
     pub log: PathBuf,
     /// The operator's `POD_NAME`, which names it in Connect's request log.
     pub instance: String,
+    /// The base URL of its /metrics, /healthz and /readyz.
+    pub http: String,
+}
+
+/// A loopback port free right now (the OS picks it; the caller binds it next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 impl Operator {
@@ -394,8 +404,9 @@ impl Operator {
         let log = logs.join(format!("operator-{namespace}.log"));
         let file = std::fs::File::create(&log).expect("creating the operator log");
         let instance = format!("sluice-{namespace}");
+        let http = format!("127.0.0.1:{}", free_port());
         let child = Command::new(&bin)
-            .args(["run", "--watch-namespace", namespace])
+            .args(["run", "--watch-namespace", namespace, "--http-bind-address", &http])
             .args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("POD_NAME", &instance)
@@ -406,7 +417,7 @@ impl Operator {
             .unwrap_or_else(|e| {
                 panic!("cannot start {}: {e} (cargo build -p sluice)", bin.display())
             });
-        Self { child, log, instance }
+        Self { child, log, instance, http: format!("http://{http}") }
     }
 
     pub fn pid(&self) -> u32 {

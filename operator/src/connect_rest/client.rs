@@ -69,12 +69,12 @@ impl ConnectClient {
 
     /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
-        self.call(Method::GET, "connectors?expand=status&expand=info", None).await?.json().await
+        self.call(Method::GET, "/connectors", "connectors?expand=status&expand=info", None).await?.json().await
     }
 
     /// `GET /connector-plugins`: the connector classes the workers offer.
     pub async fn connector_plugins(&self) -> Result<Vec<PluginInfo>, RestError> {
-        self.call(Method::GET, "connector-plugins", None).await?.json().await
+        self.call(Method::GET, "/connector-plugins", "connector-plugins", None).await?.json().await
     }
 
     /// `POST /connectors` with `initial_state`.
@@ -86,7 +86,7 @@ impl ConnectClient {
     ) -> Result<(), RestError> {
         let body = serde_json::to_value(CreateConnector { name, config, initial_state })
             .expect("a map of strings serialises");
-        self.call(Method::POST, "connectors", Some(body)).await?;
+        self.call(Method::POST, "/connectors", "connectors", Some(body)).await?;
         Ok(())
     }
 
@@ -97,23 +97,23 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
     ) -> Result<(), RestError> {
         let body = serde_json::to_value(config).expect("a map of strings serialises");
-        self.call(Method::PUT, &connector_path(name, "/config"), Some(body)).await?;
+        self.call(Method::PUT, "/connectors/{name}/config", &connector_path(name, "/config"), Some(body)).await?;
         Ok(())
     }
 
     pub async fn pause(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/pause"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/pause", &connector_path(name, "/pause"), None).await?;
         Ok(())
     }
 
     /// `PUT /connectors/{name}/resume`; it also resumes a stopped connector.
     pub async fn resume(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/resume"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/resume", &connector_path(name, "/resume"), None).await?;
         Ok(())
     }
 
     pub async fn stop(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, &connector_path(name, "/stop"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/stop", &connector_path(name, "/stop"), None).await?;
         Ok(())
     }
 
@@ -128,13 +128,18 @@ impl ConnectClient {
             name,
             &format!("/restart?includeTasks={include_tasks}&onlyFailed={only_failed}"),
         );
-        self.call(Method::POST, &path, None).await?;
+        self.call(Method::POST, "/connectors/{name}/restart", &path, None).await?;
         Ok(())
     }
 
     /// `POST /connectors/{name}/tasks/{id}/restart`.
     pub async fn restart_task(&self, name: &str, task: i32) -> Result<(), RestError> {
-        self.call(Method::POST, &connector_path(name, &format!("/tasks/{task}/restart")), None)
+        self.call(
+            Method::POST,
+            "/connectors/{name}/tasks/{id}/restart",
+            &connector_path(name, &format!("/tasks/{task}/restart")),
+            None,
+        )
             .await?;
         Ok(())
     }
@@ -155,20 +160,25 @@ impl ConnectClient {
             .push("validate");
         let path = url.path().trim_start_matches('/').to_owned();
         let body = serde_json::to_value(config).expect("a map of strings serialises");
-        self.call(Method::PUT, &path, Some(body)).await?.json().await
+        self.call(Method::PUT, "/connector-plugins/{class}/config/validate", &path, Some(body))
+            .await?
+            .json()
+            .await
     }
 
     /// `DELETE /connectors/{name}`; a connector that is already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), RestError> {
-        match self.call(Method::DELETE, &connector_path(name, ""), None).await {
+        match self.call(Method::DELETE, "/connectors/{name}", &connector_path(name, ""), None).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
+    /// One request; `template` is its path with names left out, the metrics' `path` label.
     async fn call(
         &self,
         method: Method,
+        template: &'static str,
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Response, RestError> {
@@ -188,7 +198,11 @@ impl ConnectClient {
             Some(Auth::Bearer(token)) => builder.bearer_auth(token),
             None => builder,
         };
-        let response = builder.send().await.map_err(|e| RestError::Unreachable {
+        let started = std::time::Instant::now();
+        let sent = builder.send().await;
+        let code = sent.as_ref().map_or(0, |r| r.status().as_u16());
+        crate::metrics::rest_call(method_label(&request), template, code, started.elapsed());
+        let response = sent.map_err(|e| RestError::Unreachable {
             endpoint: self.endpoint().to_owned(),
             reason: error_chain(&e),
         })?;
@@ -203,6 +217,11 @@ impl ConnectClient {
             message: error_message(status, &text),
         })
     }
+}
+
+/// The method of a `"{method} /{path}"` request line.
+fn method_label(request: &str) -> &str {
+    request.split(' ').next().unwrap_or_default()
 }
 
 struct Response {

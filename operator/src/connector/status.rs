@@ -16,6 +16,11 @@ pub const PROGRESSING: &str = "Progressing";
 pub const DEGRADED: &str = "Degraded";
 pub const CONNECT_UNAVAILABLE: &str = "ConnectUnavailable";
 
+/// How long after Sluice acted a connector that is still starting keeps `Progressing` True,
+/// and so is looked at every second: long enough for Connect to start tasks, short enough
+/// that a connector stuck UNASSIGNED or with no tasks is not polled every second forever.
+pub const SETTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Stack traces are long; the first lines say what failed, and status must stay small.
 const TRACE_LIMIT: usize = 2048;
 
@@ -180,16 +185,17 @@ fn observe_into(
         Some(why) => (false, "ConnectorNotOwned", why.clone()),
         None => readiness(desired.name.as_str(), plan.target, observed, &plan.actions),
     };
-    let settled = ready && plan.actions.is_empty();
     let failed = observed.is_some_and(|o| super::restart::failure(o).is_some());
     let gave_up = matches!(plan.decision, Some(Decision::GiveUp { .. }));
+    let progressing = progressing(
+        conditions::find(&status.conditions, PROGRESSING),
+        plan,
+        (ready, reason, &message),
+        now,
+    );
     let mut set = |update| conditions::set(&mut status.conditions, update, generation, now);
     set(ConditionUpdate::new(READY, ready, reason, message));
-    set(if settled || plan.blocked.is_some() {
-        ConditionUpdate::new(PROGRESSING, false, "Settled", "nothing to do")
-    } else {
-        ConditionUpdate::new(PROGRESSING, true, "Reconciling", describe_actions(&plan.actions))
-    });
+    set(progressing);
     set(match (&plan.decision, failed) {
         (Some(d), true) if gave_up => {
             ConditionUpdate::new(DEGRADED, true, "RetriesExhausted", d.reason())
@@ -202,6 +208,55 @@ fn observe_into(
             ConditionUpdate::new(DEGRADED, false, "NoFailures", "no failed connector or task")
         }
     });
+}
+
+/// The `Progressing` condition, which also sets how often the controller looks again: True
+/// means "Sluice acted and is watching the result", polled every second. It is True while
+/// there are actions, then while a starting connector settles, for at most
+/// [`SETTLE_WINDOW`] after it turned True. Everything else waits for a change, a restart's
+/// due time or the resync, whatever the connector's state: a FAILED connector under
+/// `Never` or out of retries is not Sluice's to hurry.
+fn progressing(
+    previous: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    plan: &Plan,
+    (ready, reason, message): (bool, &str, &str),
+    now: Timestamp,
+) -> ConditionUpdate {
+    if plan.blocked.is_some() {
+        return ConditionUpdate::new(PROGRESSING, false, "Blocked", "nothing Sluice may do");
+    }
+    if !plan.actions.is_empty() {
+        return ConditionUpdate::new(
+            PROGRESSING,
+            true,
+            "Reconciling",
+            describe_actions(&plan.actions),
+        );
+    }
+    if ready {
+        return ConditionUpdate::new(PROGRESSING, false, "Settled", "nothing to do");
+    }
+    if let Some(Decision::Wait { reason, .. }) = &plan.decision {
+        return ConditionUpdate::new(PROGRESSING, false, "BackingOff", reason.clone());
+    }
+    let starting = matches!(reason, "Creating" | "Settling" | "TasksStarting");
+    let within_window = previous.is_none_or(|c| {
+        c.status == "True"
+            && now.duration_since(c.last_transition_time.0)
+                < jiff::SignedDuration::try_from(SETTLE_WINDOW).unwrap_or_default()
+    });
+    if starting && within_window {
+        return ConditionUpdate::new(PROGRESSING, true, "Settling", message);
+    }
+    let why = if starting {
+        format!(
+            "{message} {}s after Sluice acted; looking again at each resync",
+            SETTLE_WINDOW.as_secs()
+        )
+    } else {
+        format!("{message}; nothing for Sluice to do until the spec or the connector changes")
+    };
+    ConditionUpdate::new(PROGRESSING, false, "Waiting", why)
 }
 
 fn readiness(
@@ -405,6 +460,65 @@ mod tests {
         };
         assert_eq!(held(Some(&status), Some(4)), Some(ConnectorTargetState::Paused));
         assert_eq!(held(Some(&status), Some(5)), None);
+    }
+
+    /// The Progressing condition after one reconcile with no actions, starting from a
+    /// previous Progressing of `(status, seconds ago)`.
+    fn progressing_after(
+        previous: Option<(&str, i64)>,
+        o: Option<&ObservedConnector>,
+        plan: &Plan,
+    ) -> (String, String) {
+        let mut before = ConnectorStatus::default();
+        if let Some((status, ago)) = previous {
+            let at = Timestamp::from_second(now().as_second() - ago).unwrap();
+            let update = ConditionUpdate::new(PROGRESSING, status == "True", "X", "x");
+            conditions::set(&mut before.conditions, update, Some(1), at);
+        }
+        let d = desired();
+        let outcome = Outcome::Observed { desired: &d, observed: o, plan };
+        let s = next_status(Some(&before), Some(1), "ns/connect", &outcome, now());
+        let c = condition(&s, PROGRESSING);
+        (c.status.clone(), c.reason.clone())
+    }
+
+    #[test]
+    fn progressing_is_true_only_while_there_is_something_to_watch() {
+        let running = observed("RUNNING", vec![task(0, "RUNNING")]);
+        let starting = observed("RUNNING", vec![task(0, "UNASSIGNED")]);
+        let no_tasks = observed("RUNNING", vec![]);
+        let failed = observed("FAILED", vec![]);
+        let task_failed = observed("RUNNING", vec![task(0, "FAILED")]);
+        let settled = settled_plan();
+        let acting = Plan { actions: vec![Action::RestartFailed], ..settled_plan() };
+        let gave_up = Plan {
+            decision: Some(Decision::GiveUp { reason: "maxRetry 2".into() }),
+            ..settled_plan()
+        };
+        let waiting = Plan {
+            decision: Some(Decision::Wait { until: now(), reason: "backoff".into() }),
+            ..settled_plan()
+        };
+        let window = i64::try_from(SETTLE_WINDOW.as_secs()).unwrap();
+        #[rustfmt::skip]
+        let table: Vec<(&str, Option<(&str, i64)>, Option<&ObservedConnector>, &Plan, (&str, &str))> = vec![
+            ("an action is being watched", Some(("False", 900)), Some(&failed), &acting, ("True", "Reconciling")),
+            ("ready is settled", Some(("True", 1)), Some(&running), &settled, ("False", "Settled")),
+            ("tasks starting just after an action", Some(("True", 2)), Some(&starting), &settled, ("True", "Settling")),
+            ("listing lags a create", Some(("True", 1)), None, &settled, ("True", "Settling")),
+            ("first look at a starting connector", None, Some(&starting), &settled, ("True", "Settling")),
+            ("still UNASSIGNED after the window", Some(("True", window)), Some(&starting), &settled, ("False", "Waiting")),
+            ("zero tasks after the window", Some(("True", window + 5)), Some(&no_tasks), &settled, ("False", "Waiting")),
+            ("UNASSIGNED with nothing done", Some(("False", 5)), Some(&starting), &settled, ("False", "Waiting")),
+            ("FAILED under Never", Some(("True", 1)), Some(&failed), &settled, ("False", "Waiting")),
+            ("a task FAILED under Never", None, Some(&task_failed), &settled, ("False", "Waiting")),
+            ("out of retries", Some(("True", 1)), Some(&failed), &gave_up, ("False", "Waiting")),
+            ("backing off until a restart", Some(("True", 1)), Some(&task_failed), &waiting, ("False", "BackingOff")),
+        ];
+        for (case, previous, o, plan, (status, reason)) in table {
+            let got = progressing_after(previous, o, plan);
+            assert_eq!((got.0.as_str(), got.1.as_str()), (status, reason), "{case}");
+        }
     }
 
     #[test]

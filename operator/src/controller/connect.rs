@@ -7,7 +7,6 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use futures::StreamExt;
 use k8s_openapi::api::{
     apps::v1::StatefulSet,
     core::v1::{ConfigMap, Pod, Secret, Service},
@@ -23,7 +22,7 @@ use kube::{
     },
 };
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::{Context, FIELD_MANAGER, connect_access, events};
 use crate::conditions;
@@ -38,22 +37,10 @@ pub async fn run(ctx: Arc<Context>) {
     let connects: Api<Connect> = ctx.watched();
     let sets: Api<StatefulSet> = ctx.watched();
     let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=sluice");
-    Controller::new(connects, watcher::Config::default().any_semantic())
+    let controller = Controller::new(connects, watcher::Config::default().any_semantic())
         // A worker becoming ready (or not) shows in the status without waiting for a resync.
-        .owns(sets, managed)
-        .shutdown_on_signal()
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                warn!(error = %e, "connect reconcile failed");
-            }
-        })
-        .await;
-}
-
-fn error_policy(_: Arc<Connect>, error: &kube::Error, ctx: Arc<Context>) -> Requeue {
-    warn!(%error, "will retry");
-    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
+        .owns(sets, managed);
+    super::runner::run("connect", controller, reconcile, ctx).await;
 }
 
 #[tracing::instrument(skip_all, fields(namespace = connect.namespace(), name = connect.name_any()))]

@@ -83,7 +83,7 @@ impl ConnectCache {
             None => false,
         };
         if !fresh {
-            let result = list(client).await;
+            let result = list(key, client).await;
             c.last = Some((Instant::now(), result));
         }
         c.last.as_ref().expect("just set").1.clone()
@@ -100,8 +100,14 @@ impl ConnectCache {
     }
 }
 
-async fn list(client: &ConnectClient) -> Result<Listing, ListingError> {
-    client.list_expanded().await.map(Arc::new).map_err(|e| ListingError(Arc::new(e)))
+async fn list(key: &str, client: &ConnectClient) -> Result<Listing, ListingError> {
+    let started = std::time::Instant::now();
+    let result = client.list_expanded().await;
+    let states = result.as_ref().ok().map(|l| {
+        l.values().map(|c| c.status.as_ref().map_or("UNKNOWN", |s| s.connector.state.as_str()))
+    });
+    crate::metrics::listing(key, started.elapsed(), states);
+    result.map(Arc::new).map_err(|e| ListingError(Arc::new(e)))
 }
 
 async fn poll_loop(
@@ -118,11 +124,12 @@ async fn poll_loop(
         if c.watchers.is_empty() {
             c.poller_running = false;
             info!(cluster = %key, "no connectors left; stopped observing");
+            crate::metrics::forget_cluster(&key);
             return;
         }
         let Some(client) = c.client.clone() else { continue };
         let before = c.last.as_ref().and_then(|(_, r)| r.as_ref().ok().cloned());
-        let after = list(&client).await;
+        let after = list(&key, &client).await;
         let changed =
             changed_connectors(before.as_deref(), after.as_ref().ok().map(|l| &**l), &c.watchers);
         let became_unreachable = after.is_err() && before.is_some();
@@ -135,7 +142,9 @@ async fn poll_loop(
         drop(c);
         for resource in to_trigger {
             debug!(cluster = %key, connector = %resource.name, "connector changed on Connect");
-            let _ = cache.trigger.send(resource);
+            if cache.trigger.send(resource).is_ok() {
+                crate::metrics::queued("connector", 1);
+            }
         }
     }
 }

@@ -54,20 +54,38 @@ pub enum Error {
     DeleteFailed(String),
 }
 
+impl super::runner::Failure for Error {
+    fn category(&self) -> &'static str {
+        match self {
+            Error::Kube(e) => super::runner::category_of_kube(e),
+            Error::Finalizer(e) => match &**e {
+                finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => {
+                    e.category()
+                }
+                finalizer::Error::AddFinalizer(e) | finalizer::Error::RemoveFinalizer(e) => {
+                    super::runner::category_of_kube(e)
+                }
+                _ => "Finalizer",
+            },
+            Error::NoNamespace => "InvalidSpec",
+            Error::DeleteFailed(_) => "ConnectUnavailable",
+        }
+    }
+}
+
 pub async fn run(ctx: Arc<Context>) {
     let api: Api<Connector> = ctx.watched();
-    let triggers = ctx.take_connector_triggers();
-    Controller::new(api, watcher::Config::default().any_semantic())
-        .reconcile_on(UnboundedReceiverStream::new(triggers))
-        .shutdown_on_signal()
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                warn!(error = %e, "connector reconcile failed");
-            }
-        })
-        .await;
+    let triggers = UnboundedReceiverStream::new(ctx.take_connector_triggers()).map(|t| {
+        crate::metrics::queued(CONTROLLER, -1);
+        t
+    });
+    let controller = Controller::new(api, watcher::Config::default().any_semantic())
+        .reconcile_on(triggers);
+    super::runner::run(CONTROLLER, controller, reconcile, ctx).await;
 }
+
+/// The `controller` label of this controller's metrics.
+const CONTROLLER: &str = "connector";
 
 #[tracing::instrument(skip_all, fields(namespace = connector.namespace(), name = connector.name_any()))]
 async fn reconcile(connector: Arc<Connector>, ctx: Arc<Context>) -> Result<Requeue, Error> {
@@ -81,11 +99,6 @@ async fn reconcile(connector: Arc<Connector>, ctx: Arc<Context>) -> Result<Reque
     })
     .await
     .map_err(|e| Error::Finalizer(Box::new(e)))
-}
-
-fn error_policy(_: Arc<Connector>, error: &Error, ctx: Arc<Context>) -> Requeue {
-    warn!(%error, "will retry");
-    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
 }
 
 /// Everything one reconcile of one Connector works with.

@@ -6,10 +6,13 @@ pub mod connect_access;
 pub mod connect_cache;
 pub mod connector;
 pub mod events;
+pub mod health;
 pub mod host_services;
+pub mod lease;
 pub mod policy;
 pub mod resolvers;
 pub mod restart_policy;
+pub mod runner;
 pub mod status_write;
 pub mod transforms;
 
@@ -37,6 +40,8 @@ pub struct Settings {
     pub policy_cache: Option<std::path::PathBuf>,
     /// How Connect clusters are built and reached.
     pub connect: ConnectSettings,
+    /// Retries of an object whose reconcile failed.
+    pub error_backoff: runner::Backoff,
 }
 
 /// Settings of the Connect controller and its resolvers.
@@ -71,6 +76,10 @@ impl Default for Settings {
             backoff: BackoffSettings::default(),
             policy_cache: None,
             connect: ConnectSettings::default(),
+            error_backoff: runner::Backoff {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(300),
+            },
         }
     }
 }
@@ -88,6 +97,10 @@ pub struct Context {
     pub resolvers: resolvers::Resolvers,
     /// The HTTP client of policies' `http` calls, shared by all of them.
     pub policy_http: reqwest::Client,
+    /// What `/healthz` and `/readyz` answer from.
+    pub health: Arc<health::Health>,
+    /// Fires once: stop taking new work.
+    pub shutdown: Shutdown,
     connector_triggers: Mutex<Option<UnboundedReceiver<ObjectRef<Connector>>>>,
 }
 
@@ -95,6 +108,8 @@ impl Context {
     pub fn new(
         client: kube::Client,
         settings: Settings,
+        health: Arc<health::Health>,
+        shutdown: Shutdown,
     ) -> Result<Self, crate::policy::PolicyError> {
         let engine = crate::policy::PolicyEngine::new(
             crate::policy::EngineLimits::default(),
@@ -110,6 +125,8 @@ impl Context {
             policies: policy::PolicyRegistry::new(engine),
             resolvers: resolvers::Resolvers::default(),
             policy_http: host_services::http_client(),
+            health,
+            shutdown,
             connector_triggers: Mutex::new(Some(triggers)),
         })
     }
@@ -139,8 +156,63 @@ impl Context {
     }
 }
 
-/// Runs every controller until a shutdown signal.
+/// A shutdown every part of the operator can wait for; it fires once.
+#[derive(Clone, Debug)]
+pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Returns once [`Shutdown::trigger`] was called.
+    pub async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|fired| *fired).await;
+    }
+}
+
+/// Runs every controller, each as its own task, until `ctx.shutdown` fires and their running
+/// reconciles have finished. A controller whose task ends otherwise (a panic included) is
+/// reported in the log and fails `/healthz`; the others go on.
 pub async fn run(ctx: Context) {
     let ctx = Arc::new(ctx);
-    tokio::join!(connector::run(ctx.clone()), connect::run(ctx.clone()), policy::run(ctx));
+    let tasks = [
+        ("connector", tokio::spawn(connector::run(ctx.clone()))),
+        ("connect", tokio::spawn(connect::run(ctx.clone()))),
+        ("policy", tokio::spawn(policy::run(ctx.clone()))),
+    ];
+    let supervised = tasks.into_iter().map(|(name, task)| {
+        ctx.health.track(name, task.abort_handle());
+        let ctx = ctx.clone();
+        async move {
+            let why = match task.await {
+                Ok(()) if ctx.shutdown.is_triggered() => return,
+                Ok(()) => "its task returned".to_owned(),
+                Err(e) if e.is_panic() => {
+                    let panic = e.into_panic();
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic".into());
+                    format!("panicked: {message}")
+                }
+                Err(e) => format!("its task was cancelled: {e}"),
+            };
+            tracing::error!(controller = name, %why, "controller stopped; /healthz now fails");
+            ctx.health.died(name, why);
+        }
+    });
+    futures::future::join_all(supervised).await;
 }

@@ -9,7 +9,6 @@ use std::{
     time::Duration,
 };
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
     Api, ResourceExt,
@@ -20,7 +19,6 @@ use kube::{
     },
 };
 use sha2::{Digest, Sha256};
-use tracing::warn;
 
 use super::{Context, events};
 use crate::conditions::{self, ConditionUpdate};
@@ -77,15 +75,8 @@ impl PolicyRegistry {
 
 pub async fn run(ctx: Arc<Context>) {
     let api: Api<Policy> = ctx.watched();
-    Controller::new(api, watcher::Config::default().any_semantic())
-        .shutdown_on_signal()
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                warn!(error = %e, "policy reconcile failed");
-            }
-        })
-        .await;
+    let controller = Controller::new(api, watcher::Config::default().any_semantic());
+    super::runner::run("policy", controller, reconcile, ctx).await;
 }
 
 #[tracing::instrument(skip_all, fields(namespace = policy.namespace(), name = policy.name_any()))]
@@ -167,11 +158,6 @@ async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, ku
     write_status(&policy, &namespace, &registered, &ctx).await?;
     // ConfigMap and URL contents can change without the Policy changing; look again then.
     Ok(Requeue::requeue(ctx.settings.resync))
-}
-
-fn error_policy(_: Arc<Policy>, error: &kube::Error, ctx: Arc<Context>) -> Requeue {
-    warn!(%error, "will retry");
-    Requeue::requeue(ctx.settings.resync.min(Duration::from_secs(10)))
 }
 
 /// The module's bytes, or a message naming the field and the fix.
