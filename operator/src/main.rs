@@ -239,7 +239,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Version => {
             println!("sluice {}", env!("CARGO_PKG_VERSION"));
-            println!("policy ABI {} (serves every module of sluice:policy@{}.{}.x)", sluice::policy::abi::HOST_ABI, sluice::policy::abi::HOST_ABI.major, sluice::policy::abi::HOST_ABI.minor);
+            println!(
+                "policy ABI {} (serves every module of sluice:policy@{}.{}.x)",
+                sluice::policy::abi::HOST_ABI,
+                sluice::policy::abi::HOST_ABI.major,
+                sluice::policy::abi::HOST_ABI.minor
+            );
             println!("commit {}", env!("SLUICE_BUILD_COMMIT"));
         }
         Command::Run(args) => {
@@ -267,7 +272,8 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
     let health = Arc::new(Health::default());
     // Probes answer until the very end, the graceful part of the shutdown included.
     let endpoint_stop = Shutdown::default();
-    let endpoint = sluice::serve::Endpoint { health: health.clone(), test_hooks: args.enable_test_hooks };
+    let endpoint =
+        sluice::serve::Endpoint { health: health.clone(), test_hooks: args.enable_test_hooks };
     let listener = sluice::serve::bind(args.http_bind_address)
         .await
         .with_context(|| format!("--http-bind-address {}", args.http_bind_address))?;
@@ -314,7 +320,10 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
     stop.trigger();
     let bound = Duration::from_secs(args.shutdown_timeout_seconds);
     if tokio::time::timeout(bound, &mut controllers).await.is_err() {
-        tracing::warn!(seconds = bound.as_secs(), "reconciles still running at the shutdown bound; exiting");
+        tracing::warn!(
+            seconds = bound.as_secs(),
+            "reconciles still running at the shutdown bound; exiting"
+        );
     }
     sluice::metrics::leader(false);
     if let Some(elector) = elector.as_mut() {

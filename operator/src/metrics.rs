@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -259,11 +259,7 @@ pub fn rest_call(method: &str, path: &'static str, code: u16, took: Duration) {
 
 /// One listing of `cluster`: its latency, its size and its connectors by state (replacing
 /// the cluster's previous counts, so a state nobody is in any more reads 0).
-pub fn listing<'a>(
-    cluster: &str,
-    took: Duration,
-    states: Option<impl Iterator<Item = &'a str>>,
-) {
+pub fn listing<'a>(cluster: &str, took: Duration, states: Option<impl Iterator<Item = &'a str>>) {
     with(|m| {
         let label = ClusterLabel { cluster: cluster.to_owned() };
         m.listing_duration.get_or_create(&label).observe(took.as_secs_f64());

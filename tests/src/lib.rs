@@ -351,6 +351,12 @@ pub fn http_get(url: &str) -> Result<Value, String> {
 /// An HTTP request with a JSON body, through curl: the status and the JSON body (`Null`
 /// when empty or not JSON).
 pub fn http(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
+    let (code, text) = http_text(method, url, body)?;
+    Ok((code, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// An HTTP request through curl: the status and the body as text.
+pub fn http_text(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, String), String> {
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code}"]);
     if let Some(body) = body {
@@ -363,7 +369,68 @@ pub fn http(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, Value
     let text = String::from_utf8_lossy(&out.stdout);
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "000"));
     let code = code.trim().parse().map_err(|_| format!("no status in {text:?}"))?;
-    Ok((code, serde_json::from_str(body).unwrap_or(Value::Null)))
+    Ok((code, body.to_owned()))
+}
+
+/// One sample of a Prometheus text exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// Parses an exposition strictly: every family has a `# TYPE`, every sample line is
+/// `name{label="value",...} number` and belongs to a declared family. `Err` says which line.
+pub fn parse_metrics(text: &str) -> Result<(Vec<String>, Vec<Sample>), String> {
+    let mut families = Vec::new();
+    let mut samples = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let name = rest.split(' ').next().ok_or(format!("bad TYPE line {line:?}"))?;
+            families.push(name.to_owned());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').ok_or(format!("no value in {line:?}"))?;
+        let value: f64 = value.parse().map_err(|_| format!("bad value in {line:?}"))?;
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => {
+                let body = rest.strip_suffix('}').ok_or(format!("unclosed labels in {line:?}"))?;
+                let mut labels = std::collections::BTreeMap::new();
+                for pair in body.split("\",").filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once("=\"").ok_or(format!("bad label in {line:?}"))?;
+                    labels.insert(k.to_owned(), v.trim_end_matches('"').to_owned());
+                }
+                (name.to_owned(), labels)
+            }
+            None => (series.to_owned(), Default::default()),
+        };
+        let family = families
+            .iter()
+            .find(|f| {
+                name == **f
+                    || ["_total", "_bucket", "_sum", "_count", "_created"]
+                        .iter()
+                        .any(|suffix| name.strip_suffix(suffix) == Some(f.as_str()))
+            })
+            .ok_or(format!("sample {name} has no # TYPE"))?;
+        let _ = family;
+        samples.push(Sample { name, labels, value });
+    }
+    Ok((families, samples))
+}
+
+/// The sum of the samples called `name` whose labels include every pair of `labels`.
+pub fn metric(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+        .map(|s| s.value)
+        .sum()
 }
 
 /// The `sluice` operator, run as a process against the environment, watching one namespace.
@@ -398,12 +465,23 @@ impl Operator {
     /// Starts the operator with the identity of `kubeconfig` (for example a service account's
     /// token) instead of the environment's administrator.
     pub fn start_as(kubeconfig: &Path, namespace: &str, args: &[&str]) -> Self {
+        Self::start_instance(kubeconfig, namespace, &format!("sluice-{namespace}"), args)
+    }
+
+    /// Starts one of several operators of `namespace`, named `instance` (its `POD_NAME`,
+    /// its leader-election identity and its log's name).
+    pub fn start_instance(
+        kubeconfig: &Path,
+        namespace: &str,
+        instance: &str,
+        args: &[&str],
+    ) -> Self {
         let bin = sluice_binary();
         let logs = repo_root().join("target/e2e-logs");
         std::fs::create_dir_all(&logs).expect("creating target/e2e-logs");
-        let log = logs.join(format!("operator-{namespace}.log"));
+        let log = logs.join(format!("operator-{instance}.log"));
         let file = std::fs::File::create(&log).expect("creating the operator log");
-        let instance = format!("sluice-{namespace}");
+        let instance = instance.to_owned();
         let http = format!("127.0.0.1:{}", free_port());
         let child = Command::new(&bin)
             .args(["run", "--watch-namespace", namespace, "--http-bind-address", &http])
@@ -422,6 +500,25 @@ impl Operator {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM, as the kubelet does, and waits up to `bound` for the exit; its status.
+    pub fn terminate(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        let deadline = std::time::Instant::now() + bound;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// `GET` (or another method) of a path of its HTTP endpoint: the status and body; status
+    /// 0 with curl's message while nothing listens (the operator is still starting).
+    pub fn endpoint(&self, method: &str, path: &str) -> (u16, String) {
+        http_text(method, &format!("{}{path}", self.http), None).unwrap_or_else(|e| (0, e))
     }
 
     /// The operator's log so far.

@@ -248,8 +248,16 @@ impl NodeEnv {
 
     /// The operator's log, through `kubectl logs`.
     pub fn operator_logs(&self) -> String {
-        let out =
-            self.env.kubectl(&["logs", "-n", "sluice-system", "deployment/sluice", "--tail=-1"]);
+        // Every replica's log: the leader acts, the follower may have led before.
+        let out = self.env.kubectl(&[
+            "logs",
+            "-n",
+            "sluice-system",
+            "-l",
+            "app.kubernetes.io/name=sluice",
+            "--prefix",
+            "--tail=-1",
+        ]);
         assert_success(&out, "kubectl logs of the operator");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

@@ -68,6 +68,10 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
             "CustomResourceDefinition",
             "CustomResourceDefinition",
             "Deployment",
+            "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
+            "Service",
             "ServiceAccount"
         ]
     );
@@ -108,7 +112,43 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
         "https://repo1.maven.org/maven2"
     );
     assert_eq!(pod["serviceAccountName"], "sluice");
+    // Two replicas under leader election, a PDB that keeps one, probes on the http port.
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(env_var("SLUICE_LEADER_ELECT").unwrap()["value"], "true");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["ports"][0]["name"], "http");
+    let pdb = docs.iter().find(|d| d["kind"] == "PodDisruptionBudget").unwrap();
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    let service = docs.iter().find(|d| d["kind"] == "Service").unwrap();
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
+    // Without leader election: one replica, no PDB, no Lease rights; a ServiceMonitor on ask.
+    let single = env.helm_ok(&[
+        "template",
+        "sluice",
+        &chart(),
+        "--kube-version",
+        "1.33.0",
+        "--set",
+        "leaderElection.enabled=false",
+        "--set",
+        "metrics.serviceMonitor.enabled=true",
+    ]);
+    let single = documents(&single);
+    assert_eq!(
+        kinds(&single),
+        [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "ServiceMonitor"
+        ]
+    );
+    let deployment = single.iter().find(|d| d["kind"] == "Deployment").unwrap();
     assert_eq!(deployment["spec"]["replicas"], 1);
+    assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
 
     // A mirror is taken; a repository that is not an http(s) URL is refused at install.
     let mirrored = env.helm_ok(&[
@@ -163,6 +203,8 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
         &["patch", "configmaps", "--all-namespaces"],
         &["patch", "poddisruptionbudgets.policy", "--all-namespaces"],
         &["list", "pods", "--all-namespaces"],
+        &["create", "leases.coordination.k8s.io", "-n", &ns],
+        &["update", "leases.coordination.k8s.io", "-n", &ns],
     ];
     for args in allowed {
         assert!(can(&env, &sa, args), "the operator needs {args:?}");
@@ -180,6 +222,8 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
         &["create", "connectors.sluice.dev", "--all-namespaces"],
         &["create", "pods", "--all-namespaces"],
         &["update", "customresourcedefinitions", "--all-namespaces"],
+        &["update", "leases.coordination.k8s.io", "--all-namespaces"],
+        &["delete", "leases.coordination.k8s.io", "-n", &ns],
     ];
     for args in denied {
         assert!(!can(&env, &sa, args), "the operator must not be able to {args:?}");

@@ -69,7 +69,10 @@ impl ConnectClient {
 
     /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
-        self.call(Method::GET, "/connectors", "connectors?expand=status&expand=info", None).await?.json().await
+        self.call(Method::GET, "/connectors", "connectors?expand=status&expand=info", None)
+            .await?
+            .json()
+            .await
     }
 
     /// `GET /connector-plugins`: the connector classes the workers offer.
@@ -97,23 +100,32 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
     ) -> Result<(), RestError> {
         let body = serde_json::to_value(config).expect("a map of strings serialises");
-        self.call(Method::PUT, "/connectors/{name}/config", &connector_path(name, "/config"), Some(body)).await?;
+        self.call(
+            Method::PUT,
+            "/connectors/{name}/config",
+            &connector_path(name, "/config"),
+            Some(body),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn pause(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, "/connectors/{name}/pause", &connector_path(name, "/pause"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/pause", &connector_path(name, "/pause"), None)
+            .await?;
         Ok(())
     }
 
     /// `PUT /connectors/{name}/resume`; it also resumes a stopped connector.
     pub async fn resume(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, "/connectors/{name}/resume", &connector_path(name, "/resume"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/resume", &connector_path(name, "/resume"), None)
+            .await?;
         Ok(())
     }
 
     pub async fn stop(&self, name: &str) -> Result<(), RestError> {
-        self.call(Method::PUT, "/connectors/{name}/stop", &connector_path(name, "/stop"), None).await?;
+        self.call(Method::PUT, "/connectors/{name}/stop", &connector_path(name, "/stop"), None)
+            .await?;
         Ok(())
     }
 
@@ -140,7 +152,7 @@ impl ConnectClient {
             &connector_path(name, &format!("/tasks/{task}/restart")),
             None,
         )
-            .await?;
+        .await?;
         Ok(())
     }
 
@@ -168,7 +180,8 @@ impl ConnectClient {
 
     /// `DELETE /connectors/{name}`; a connector that is already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), RestError> {
-        match self.call(Method::DELETE, "/connectors/{name}", &connector_path(name, ""), None).await {
+        match self.call(Method::DELETE, "/connectors/{name}", &connector_path(name, ""), None).await
+        {
             Err(e) if e.is_not_found() => Ok(()),
             other => other.map(|_| ()),
         }

@@ -15,11 +15,7 @@ use k8s_openapi::api::{
 use kube::{
     Api, Resource, ResourceExt,
     api::{ListParams, Patch, PatchParams},
-    runtime::{
-        controller::{Action as Requeue, Controller},
-        events::EventType,
-        watcher,
-    },
+    runtime::{controller::Action as Requeue, events::EventType, watcher},
 };
 use serde::Serialize;
 use tracing::info;
@@ -37,7 +33,8 @@ pub async fn run(ctx: Arc<Context>) {
     let connects: Api<Connect> = ctx.watched();
     let sets: Api<StatefulSet> = ctx.watched();
     let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=sluice");
-    let controller = Controller::new(connects, watcher::Config::default().any_semantic())
+    let config = watcher::Config::default().any_semantic();
+    let controller = super::runner::controller("connect", connects, config, ctx.health.clone())
         // A worker becoming ready (or not) shows in the status without waiting for a resync.
         .owns(sets, managed);
     super::runner::run("connect", controller, reconcile, ctx).await;

@@ -8,7 +8,6 @@ use kube::{
     Api, ResourceExt,
     api::{Patch, PatchParams},
     runtime::{
-        Controller,
         controller::Action as Requeue,
         events::EventType,
         finalizer::{self, Event as Finalizer},
@@ -79,8 +78,13 @@ pub async fn run(ctx: Arc<Context>) {
         crate::metrics::queued(CONTROLLER, -1);
         t
     });
-    let controller = Controller::new(api, watcher::Config::default().any_semantic())
-        .reconcile_on(triggers);
+    let controller = super::runner::controller(
+        CONTROLLER,
+        api,
+        watcher::Config::default().any_semantic(),
+        ctx.health.clone(),
+    )
+    .reconcile_on(triggers);
     super::runner::run(CONTROLLER, controller, reconcile, ctx).await;
 }
 
@@ -543,8 +547,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes the status that `outcome` leads to from the current one.
+    /// Writes the status that `outcome` leads to from the current one; a failure it reports
+    /// is counted by category, as a returned error would be.
     async fn write_outcome(&self, label: &str, outcome: &Outcome<'_>) -> Result<(), Error> {
+        let category = match outcome {
+            Outcome::Observed { .. } => None,
+            Outcome::InvalidSpec { .. } => Some("InvalidSpec"),
+            Outcome::ConfigInvalid { .. } => Some("ConfigInvalid"),
+            Outcome::Rejected { .. } => Some("ConnectRejected"),
+            Outcome::Unavailable { .. } => Some("ConnectUnavailable"),
+        };
+        if let Some(category) = category {
+            crate::metrics::failure(CONTROLLER, category);
+        }
         self.write(next_status(
             self.connector.status.as_ref(),
             self.generation(),

@@ -70,7 +70,10 @@ impl Health {
     }
 
     pub fn track(&self, controller: &'static str, task: tokio::task::AbortHandle) {
-        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(controller, task);
+        self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(controller, task);
     }
 
     /// Aborts a controller's task, as a fault would end it; `false` if there is none.

@@ -161,8 +161,11 @@ impl Elector {
     /// Renews the Lease until `stop` fires (then returns `true`) or a renewal has not
     /// succeeded within the renew deadline (then `false`: leadership is lost).
     pub async fn hold(&mut self, stop: &super::Shutdown) -> bool {
-        let deadline =
-            self.election.lease_duration.saturating_sub(self.election.renew_period).max(self.election.renew_period);
+        let deadline = self
+            .election
+            .lease_duration
+            .saturating_sub(self.election.renew_period)
+            .max(self.election.renew_period);
         let mut last_renewal = Instant::now();
         loop {
             tokio::select! {
@@ -200,7 +203,9 @@ impl Elector {
         }
         match self.api.replace(&e.name, &PostParams::default(), &lease).await {
             Ok(_) => info!(lease = %e.name, "released the leader Lease"),
-            Err(err) => warn!(error = %err, "releasing the leader Lease failed; it expires instead"),
+            Err(err) => {
+                warn!(error = %err, "releasing the leader Lease failed; it expires instead")
+            }
         }
     }
 }
@@ -227,8 +232,18 @@ mod tests {
             ("ours", Some(held_by(Some("me"), 15)), 0, Verdict::Take { transition: false }),
             ("released", Some(held_by(None, 1)), 0, Verdict::Take { transition: true }),
             ("held and fresh", Some(held_by(Some("other"), 15)), 14, Verdict::Wait),
-            ("held and expired", Some(held_by(Some("other"), 15)), 15, Verdict::Take { transition: true }),
-            ("short lease expired", Some(held_by(Some("other"), 2)), 3, Verdict::Take { transition: true }),
+            (
+                "held and expired",
+                Some(held_by(Some("other"), 15)),
+                15,
+                Verdict::Take { transition: true },
+            ),
+            (
+                "short lease expired",
+                Some(held_by(Some("other"), 2)),
+                3,
+                Verdict::Take { transition: true },
+            ),
         ];
         for (case, spec, after, want) in table {
             assert_eq!(verdict(spec.as_ref(), "me", t0, s(after), d), want, "{case}");

@@ -12,11 +12,7 @@ use std::{
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
     Api, ResourceExt,
-    runtime::{
-        controller::{Action as Requeue, Controller},
-        events::EventType,
-        watcher,
-    },
+    runtime::{controller::Action as Requeue, events::EventType, watcher},
 };
 use sha2::{Digest, Sha256};
 
@@ -75,7 +71,8 @@ impl PolicyRegistry {
 
 pub async fn run(ctx: Arc<Context>) {
     let api: Api<Policy> = ctx.watched();
-    let controller = Controller::new(api, watcher::Config::default().any_semantic());
+    let config = watcher::Config::default().any_semantic();
+    let controller = super::runner::controller("policy", api, config, ctx.health.clone());
     super::runner::run("policy", controller, reconcile, ctx).await;
 }
 

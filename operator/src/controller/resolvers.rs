@@ -56,9 +56,11 @@ impl Resolvers {
     ) -> Result<Vec<PluginArchive>, Vec<Failure>> {
         let references = resolve::references(connect)?;
         let known = connect.status.as_ref().map(|s| s.plugins.as_slice()).unwrap_or_default();
-        let results = futures::future::join_all(
-            references.iter().map(|r| self.one(ctx, r, namespace, known)),
-        )
+        let results = futures::future::join_all(references.iter().map(|r| async move {
+            let result = self.one(ctx, r, namespace, known).await;
+            crate::metrics::resolution(r.kind(), result.is_ok());
+            result
+        }))
         .await;
         let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
         if failed.is_empty() {

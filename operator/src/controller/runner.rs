@@ -79,6 +79,31 @@ where
     }
 }
 
+/// A controller of `K` whose cache reports to `/readyz` once its first listing is in: the
+/// same watch and cache `Controller::new` builds, with that one event seen on the way.
+/// (`Store::wait_until_ready` wakes only its last waiter, which is the controller's own.)
+pub fn controller<K>(
+    name: &'static str,
+    api: kube::Api<K>,
+    config: kube::runtime::watcher::Config,
+    health: Arc<super::health::Health>,
+) -> Controller<K>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone + Debug + Default + Unpin + Send + Sync,
+{
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
+    health.register(name);
+    let writer = reflector::store::Writer::<K>::default();
+    let reader = writer.as_reader();
+    let events = watcher(api, config).inspect(move |event| {
+        if matches!(event, Ok(watcher::Event::InitDone)) {
+            health.synced(name);
+        }
+    });
+    Controller::for_stream(reflector(writer, events).applied_objects(), reader)
+}
+
 /// Runs `controller` with `reconcile` until the shutdown signal of `ctx`, then waits for the
 /// reconciles already running.
 pub async fn run<K, E, F, Fut>(
@@ -93,14 +118,6 @@ pub async fn run<K, E, F, Fut>(
     Fut: Future<Output = Result<Requeue, E>> + Send + 'static,
     E: Failure,
 {
-    let store = controller.store();
-    let health = ctx.health.clone();
-    health.register(name);
-    tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            health.synced(name);
-        }
-    });
     let failures = Arc::new(Failures::<K> { counts: Mutex::default() });
     let backoff = ctx.settings.error_backoff;
     let on_error = failures.clone();
@@ -114,7 +131,11 @@ pub async fn run<K, E, F, Fut>(
             let started = Instant::now();
             let result = fut.await;
             metrics::in_flight(name, -1);
-            metrics::reconciled(name, started.elapsed(), result.as_ref().err().map(|e| e.category()));
+            metrics::reconciled(
+                name,
+                started.elapsed(),
+                result.as_ref().err().map(|e| e.category()),
+            );
             if result.is_ok() {
                 failures.reset(&key);
             }
@@ -138,7 +159,15 @@ pub async fn run<K, E, F, Fut>(
     controller
         .graceful_shutdown_on(async move { shutdown.wait().await })
         .run(wrapped, error_policy, ctx)
-        .for_each(|_| async {})
+        .for_each(|result| async move {
+            // Reconcile failures were logged by the error policy; this is the rest: the
+            // watch itself failing, or an object gone from the cache.
+            if let Err(e) = result
+                && !matches!(e, kube::runtime::controller::Error::ReconcilerFailed(..))
+            {
+                warn!(controller = name, error = %e, "controller");
+            }
+        })
         .await;
 }
 

@@ -72,6 +72,8 @@ pub struct CallReport {
 pub(crate) struct Limiter {
     memory_bytes: u64,
     refused: Option<u64>,
+    /// The most linear memory granted during the call, for the memory metric.
+    peak: u64,
 }
 
 impl ResourceLimiter for Limiter {
@@ -88,6 +90,7 @@ impl ResourceLimiter for Limiter {
                 self.memory_bytes
             )));
         }
+        self.peak = self.peak.max(desired as u64);
         Ok(true)
     }
 
@@ -287,7 +290,7 @@ impl PolicyEngine {
             grants: grants.clone(),
             services,
             calls: Vec::new(),
-            limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None },
+            limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None, peak: 0 },
             policy: policy.name.clone(),
             wasi: None,
         };
@@ -305,10 +308,29 @@ impl PolicyEngine {
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let state = store.into_data();
         let report = CallReport { fuel_used, elapsed, host_calls: state.calls };
-        match outcome {
+        let result = match outcome {
             Ok(value) => Ok((value, report)),
             Err(e) => Err(classify(&e, &limits, state.limiter.refused)),
-        }
+        };
+        let usage = crate::metrics::PolicyUse {
+            took: elapsed,
+            fuel: fuel_used,
+            memory: state.limiter.peak,
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(PolicyError::OutOfFuel { .. }) => "out-of-fuel",
+            Err(PolicyError::MemoryLimit { .. }) => "memory-limit",
+            Err(PolicyError::Timeout(_)) => "timeout",
+            Err(_) => "trap",
+        };
+        crate::metrics::policy_call(
+            &policy.name,
+            policy.signature.world.name(),
+            outcome,
+            Some(usage),
+        );
+        result
     }
 }
 

@@ -1,0 +1,213 @@
+//! Operating the operator against the real API server: two replicas under leader election
+//! (one acts, the follower takes over when the leader stops, no write made twice), the
+//! graceful shutdown that releases the Lease, `/metrics` parsed and moving, and `/healthz`
+//! failing when a controller is stopped. Connect is the fake worker, which logs every request.
+
+use std::time::{Duration, Instant};
+
+use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, metric, parse_metrics, wait_for};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn connector(ns: &str, name: &str, url: &str) -> String {
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: {name}\n  connectRest:\n    endpoint: {url}\n"
+    )
+}
+
+fn ready(env: &TestEnv, ns: &str, name: &str) -> Result<(), String> {
+    let c = env.get_json(&["get", "connector", name, "-n", ns]);
+    let ok = c["status"]["conditions"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().any(|x| x["type"] == "Ready" && x["status"] == "True"));
+    if ok { Ok(()) } else { Err(c["status"].to_string()) }
+}
+
+fn holder(env: &TestEnv, ns: &str) -> String {
+    let lease = env.get_json(&["get", "lease", "sluice-operator", "-n", ns]);
+    lease["spec"]["holderIdentity"].as_str().unwrap_or_default().to_owned()
+}
+
+fn scrape(op: &Operator) -> Vec<sluice_e2e::Sample> {
+    let (code, text) = op.endpoint("GET", "/metrics");
+    assert_eq!(code, 200, "{text}");
+    parse_metrics(&text).unwrap_or_else(|e| panic!("{e} in\n{text}")).1
+}
+
+#[test]
+fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("leader");
+    let fake = FakeConnect::start();
+    let args = [
+        "--resync-seconds",
+        "2",
+        "--leader-elect",
+        "true",
+        "--leader-election-namespace",
+        ns.as_str(),
+        "--lease-duration-seconds",
+        "6",
+        "--lease-renew-seconds",
+        "1",
+    ];
+    let a_name = format!("{ns}-a");
+    let b_name = format!("{ns}-b");
+    let mut a = Operator::start_instance(&env.kubeconfig, &ns, &a_name, &args);
+    wait_for("replica a leads", WAIT, || {
+        if env.kubectl(&["get", "lease", "sluice-operator", "-n", &ns]).status.success()
+            && holder(&env, &ns) == a_name
+        {
+            Ok(())
+        } else {
+            Err("no Lease held by a".into())
+        }
+    });
+    let mut b = Operator::start_instance(&env.kubeconfig, &ns, &b_name, &args);
+    // The follower is live and ready, standing by; only the leader says it leads.
+    wait_for("both replicas ready", WAIT, || {
+        let codes = [a.endpoint("GET", "/readyz").0, b.endpoint("GET", "/readyz").0];
+        if codes == [200, 200] { Ok(()) } else { Err(format!("{codes:?}")) }
+    });
+    assert_eq!(b.endpoint("GET", "/healthz").0, 200);
+    assert_eq!(metric(&scrape(&a), "sluice_leader", &[]), 1.0);
+    assert_eq!(metric(&scrape(&b), "sluice_leader", &[]), 0.0);
+
+    env.apply(&connector(&ns, "first", &fake.url));
+    wait_for("the leader creates the first connector", WAIT, || ready(&env, &ns, "first"));
+
+    // SIGTERM: a releases the Lease on its way out, so b takes over at its next try rather
+    // than after the lease duration, and acts on a connector applied after the switch.
+    let stopped = Instant::now();
+    let status = a.terminate(Duration::from_secs(30)).expect("the leader exits within 30 s");
+    assert!(status.success(), "a graceful exit: {status:?}\n{}", a.log_text());
+    assert!(a.log_text().contains("released the leader Lease"), "{}", a.log_text());
+    wait_for("b leads", WAIT, || {
+        if holder(&env, &ns) == b_name { Ok(()) } else { Err(holder(&env, &ns)) }
+    });
+    let took_over = stopped.elapsed();
+    assert!(took_over < Duration::from_secs(6), "a released Lease is taken at once: {took_over:?}");
+    env.apply(&connector(&ns, "second", &fake.url));
+    wait_for("the new leader creates the second connector", WAIT, || ready(&env, &ns, "second"));
+    assert_eq!(metric(&scrape(&b), "sluice_leader", &[]), 1.0);
+
+    // Kill -9 of the new leader: nobody releases; a third replica takes over after the
+    // Lease expires, not before.
+    let c_name = format!("{ns}-c");
+    let c = Operator::start_instance(&env.kubeconfig, &ns, &c_name, &args);
+    wait_for("c ready, standing by", WAIT, || {
+        if c.endpoint("GET", "/readyz").0 == 200 { Ok(()) } else { Err("not ready".into()) }
+    });
+    let killed = Instant::now();
+    let _ = std::process::Command::new("kill").args(["-KILL", &b.pid().to_string()]).status();
+    let _ = b.terminate(Duration::from_secs(5));
+    wait_for("c leads", WAIT, || {
+        if holder(&env, &ns) == c_name { Ok(()) } else { Err(holder(&env, &ns)) }
+    });
+    let expiry = killed.elapsed();
+    assert!(expiry >= Duration::from_secs(4), "a held Lease is not taken early: {expiry:?}");
+    env.apply(&connector(&ns, "third", &fake.url));
+    wait_for("the third leader creates the third connector", WAIT, || ready(&env, &ns, "third"));
+
+    // The worker's log: each connector created once, no write repeated.
+    let writes: Vec<String> = fake
+        .requests()
+        .into_iter()
+        // Validation is a read by another verb, made before each create.
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/config/validate"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    // The create carries the name in its body, so count them: one per connector, and no
+    // other write at all.
+    assert_eq!(writes, ["POST /connectors"; 3], "one create per connector: {writes:?}");
+    drop(c);
+    env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("metrics");
+    let fake = FakeConnect::start();
+    let op = Operator::start_with(&env, &ns, &["--resync-seconds", "2", "--enable-test-hooks"]);
+    wait_for("the operator ready", WAIT, || {
+        let (code, body) = op.endpoint("GET", "/readyz");
+        if code == 200 { Ok(()) } else { Err(body) }
+    });
+    let before = scrape(&op);
+    env.apply(&connector(&ns, "m1", &fake.url));
+    wait_for("m1 Ready", WAIT, || ready(&env, &ns, "m1"));
+    // One more: it is FAILED under Never, which shows in the state gauge.
+    env.apply(&format!("{}  restartPolicy:\n    type: Never\n", connector(&ns, "m2", &fake.url)));
+    wait_for("m2 Ready", WAIT, || ready(&env, &ns, "m2"));
+    assert!(fake.fail("m2"));
+    // One whose Connect does not answer: a failure of category ConnectUnavailable.
+    env.apply(&connector(&ns, "m0", "http://127.0.0.1:1"));
+    let cluster_failed = |samples: &[sluice_e2e::Sample]| {
+        samples
+            .iter()
+            .filter(|s| s.name == "sluice_connectors" && s.labels["state"] == "FAILED")
+            .map(|s| s.value)
+            .sum::<f64>()
+    };
+    wait_for("the FAILED connector in sluice_connectors", WAIT, || {
+        let n = cluster_failed(&scrape(&op));
+        if n == 1.0 { Ok(()) } else { Err(format!("{n} FAILED")) }
+    });
+    let after = scrape(&op);
+    let (_, text) = op.endpoint("GET", "/metrics");
+    let (families, _) = parse_metrics(&text).unwrap();
+    for family in [
+        "sluice_reconciles",
+        "sluice_reconcile_errors",
+        "sluice_reconcile_duration_seconds",
+        "sluice_reconciles_in_flight",
+        "sluice_work_queue_depth",
+        "sluice_connect_rest_requests",
+        "sluice_connect_rest_request_duration_seconds",
+        "sluice_connect_listing_duration_seconds",
+        "sluice_connect_listing_connectors",
+        "sluice_connectors",
+        "sluice_leader",
+    ] {
+        // A family shows once it has a sample: this test calls no policy and resolves no
+        // plugin, so those families are checked where they are recorded (operator unit tests).
+        assert!(families.iter().any(|f| f == family), "{family} missing: {families:?}");
+    }
+    let by_connector = [("controller", "connector")];
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        metric(&after, name, labels) - metric(&before, name, labels)
+    };
+    assert!(moved("sluice_reconciles_total", &by_connector) >= 2.0);
+    assert!(moved("sluice_reconcile_duration_seconds_count", &by_connector) >= 2.0);
+    let create = [("method", "POST"), ("path", "/connectors"), ("code", "201")];
+    assert_eq!(moved("sluice_connect_rest_requests_total", &create), 2.0);
+    assert!(
+        moved("sluice_connect_rest_request_duration_seconds_count", &[("method", "PUT")]) >= 2.0,
+        "validations"
+    );
+    assert!(metric(&after, "sluice_connect_listing_connectors", &[]) >= 2.0);
+    let unavailable = [("controller", "connector"), ("category", "ConnectUnavailable")];
+    assert!(moved("sluice_reconcile_errors_total", &unavailable) >= 1.0);
+    let refused = [("method", "GET"), ("path", "/connectors"), ("code", "0")];
+    assert!(moved("sluice_connect_rest_requests_total", &refused) >= 1.0, "no answer is code 0");
+    assert_eq!(metric(&after, "sluice_leader", &[]), 1.0, "without election a replica leads");
+
+    // A controller stopped as a fault would: liveness fails naming it, the others go on.
+    assert_eq!(op.endpoint("GET", "/healthz").0, 200);
+    let (code, body) = op.endpoint("POST", "/debug/stop/policy");
+    assert_eq!(code, 200, "{body}");
+    wait_for("healthz failing", WAIT, || {
+        let (code, body) = op.endpoint("GET", "/healthz");
+        if code == 503 && body.contains("controller policy stopped") {
+            Ok(())
+        } else {
+            Err(format!("{code} {body}"))
+        }
+    });
+    env.apply(&connector(&ns, "m3", &fake.url));
+    wait_for("m3 Ready with the policy controller gone", WAIT, || ready(&env, &ns, "m3"));
+    env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
