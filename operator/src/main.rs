@@ -15,7 +15,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the operator against the cluster of the current kubeconfig or service account.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as YAML.
     Crdgen,
     /// Fill a Kafka Connect plugin path from a resolved plugin list (the Connect pods' init
@@ -254,7 +254,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("no Kubernetes cluster: set KUBECONFIG or run in a pod")?;
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "sluice operator starting");
-            return run(args, client).await;
+            return run(*args, client).await;
         }
     }
     Ok(())

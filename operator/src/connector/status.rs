@@ -500,8 +500,16 @@ mod tests {
             ..settled_plan()
         };
         let window = i64::try_from(SETTLE_WINDOW.as_secs()).unwrap();
+        /// (case, previous Progressing as (status, seconds ago), observed, plan, expected).
+        type Row<'a> = (
+            &'a str,
+            Option<(&'a str, i64)>,
+            Option<&'a ObservedConnector>,
+            &'a Plan,
+            (&'a str, &'a str),
+        );
         #[rustfmt::skip]
-        let table: Vec<(&str, Option<(&str, i64)>, Option<&ObservedConnector>, &Plan, (&str, &str))> = vec![
+        let table: Vec<Row> = vec![
             ("an action is being watched", Some(("False", 900)), Some(&failed), &acting, ("True", "Reconciling")),
             ("ready is settled", Some(("True", 1)), Some(&running), &settled, ("False", "Settled")),
             ("tasks starting just after an action", Some(("True", 2)), Some(&starting), &settled, ("True", "Settling")),
