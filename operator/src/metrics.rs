@@ -4,16 +4,18 @@
 //!
 //! The registry is process-wide so that the REST client and the policy host, which are
 //! shared by every controller, record without a handle threaded through each call. With
-//! metrics off (`--metrics-bind-address ""`) it is never created and every record is a
-//! branch on an empty `OnceLock`.
+//! metrics off (`--metrics false`) it is never created and every record is a branch on an
+//! empty `OnceLock`.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
+
+use crate::connector::ConnectorRunState;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ControllerLabel {
@@ -47,7 +49,7 @@ struct ClusterLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ClusterStateLabels {
     cluster: String,
-    state: String,
+    state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -96,102 +98,114 @@ struct Metrics {
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
 
+/// Registers `metric` under `name` and hands it back: the registry and [`Metrics`] share it.
+fn add<M: Metric + Clone>(r: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    r.register(name, help, metric.clone());
+    metric
+}
+
+fn histograms<L>(buckets: fn() -> Histogram) -> Family<L, Histogram, fn() -> Histogram>
+where
+    L: Clone + std::hash::Hash + Eq,
+{
+    Family::new_with_constructor(buckets)
+}
+
 /// Creates the registry; until this is called every record is dropped.
 pub fn enable() {
     METRICS.get_or_init(|| {
         let mut r = Registry::with_prefix("sluice");
-        let m = Metrics {
-            registry: Registry::default(),
-            reconciles: Family::default(),
-            reconcile_errors: Family::default(),
-            reconcile_duration: Family::new_with_constructor(seconds_histogram),
-            in_flight: Family::default(),
-            queue_depth: Family::default(),
-            rest_requests: Family::default(),
-            rest_duration: Family::new_with_constructor(seconds_histogram),
-            listing_duration: Family::new_with_constructor(seconds_histogram),
-            listing_size: Family::default(),
-            connectors: Family::default(),
-            policy_calls: Family::default(),
-            policy_duration: Family::new_with_constructor(seconds_histogram),
-            policy_fuel: Family::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(1_000.0, 4.0, 10))
-            }),
-            policy_memory: Family::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(65_536.0, 2.0, 12))
-            }),
-            resolutions: Family::default(),
-            leader: Gauge::default(),
-        };
-        r.register("reconciles", "Reconciles run, by controller", m.reconciles.clone());
-        r.register(
-            "reconcile_errors",
-            "Reconciles that ended in a failure, by controller and category",
-            m.reconcile_errors.clone(),
-        );
-        r.register(
-            "reconcile_duration_seconds",
-            "Time one reconcile took, by controller",
-            m.reconcile_duration.clone(),
-        );
-        r.register(
-            "reconciles_in_flight",
-            "Reconciles running now, by controller",
-            m.in_flight.clone(),
-        );
-        r.register(
-            "work_queue_depth",
-            "Objects waiting for their controller: triggers sent and not yet taken, plus reconciles running",
-            m.queue_depth.clone(),
-        );
-        r.register(
-            "connect_rest_requests",
-            "Kafka Connect REST calls, by method, path template and status code (0: no answer)",
-            m.rest_requests.clone(),
-        );
-        r.register(
-            "connect_rest_request_duration_seconds",
-            "Kafka Connect REST call latency, by method and path template",
-            m.rest_duration.clone(),
-        );
-        r.register(
-            "connect_listing_duration_seconds",
-            "Time one listing of every connector of a Connect cluster took",
-            m.listing_duration.clone(),
-        );
-        r.register(
-            "connect_listing_connectors",
-            "Connectors in the last listing of a Connect cluster",
-            m.listing_size.clone(),
-        );
-        r.register(
-            "connectors",
-            "Connectors by state in the last listing of each Connect cluster",
-            m.connectors.clone(),
-        );
-        r.register(
-            "policy_calls",
-            "WebAssembly policy calls, by policy, world and outcome",
-            m.policy_calls.clone(),
-        );
-        r.register(
-            "policy_call_duration_seconds",
-            "WebAssembly policy call latency",
-            m.policy_duration.clone(),
-        );
-        r.register("policy_call_fuel", "Fuel one policy call used", m.policy_fuel.clone());
-        r.register(
-            "policy_call_memory_bytes",
-            "Linear memory a policy instance held at the end of a call",
-            m.policy_memory.clone(),
-        );
-        r.register(
-            "plugin_resolutions",
-            "Connect plugin references resolved, by source and result",
-            m.resolutions.clone(),
-        );
-        r.register("leader", "1 while this replica holds the leader Lease", m.leader.clone());
-        Metrics { registry: r, ..m }
+        let r = &mut r;
+        Metrics {
+            reconciles: add(r, "reconciles", "Reconciles run, by controller", Family::default()),
+            reconcile_errors: add(
+                r,
+                "reconcile_errors",
+                "Reconciles that ended in a failure, by controller and category",
+                Family::default(),
+            ),
+            reconcile_duration: add(
+                r,
+                "reconcile_duration_seconds",
+                "Time one reconcile took, by controller",
+                histograms(seconds_histogram),
+            ),
+            in_flight: add(
+                r,
+                "reconciles_in_flight",
+                "Reconciles running now, by controller",
+                Family::default(),
+            ),
+            queue_depth: add(
+                r,
+                "work_queue_depth",
+                "Objects waiting for their controller: triggers sent and not yet taken, plus reconciles running",
+                Family::default(),
+            ),
+            rest_requests: add(
+                r,
+                "connect_rest_requests",
+                "Kafka Connect REST calls, by method, path template and status code (0: no answer)",
+                Family::default(),
+            ),
+            rest_duration: add(
+                r,
+                "connect_rest_request_duration_seconds",
+                "Kafka Connect REST call latency until the response headers, by method and path template",
+                histograms(seconds_histogram),
+            ),
+            listing_duration: add(
+                r,
+                "connect_listing_duration_seconds",
+                "Time one listing of every connector of a Connect cluster took, body included",
+                histograms(seconds_histogram),
+            ),
+            listing_size: add(
+                r,
+                "connect_listing_connectors",
+                "Connectors in the last listing of a Connect cluster",
+                Family::default(),
+            ),
+            connectors: add(
+                r,
+                "connectors",
+                "Connectors by state in the last listing of each Connect cluster",
+                Family::default(),
+            ),
+            policy_calls: add(
+                r,
+                "policy_calls",
+                "WebAssembly policy calls, by policy, world and outcome",
+                Family::default(),
+            ),
+            policy_duration: add(
+                r,
+                "policy_call_duration_seconds",
+                "WebAssembly policy call latency",
+                histograms(seconds_histogram),
+            ),
+            policy_fuel: add(
+                r,
+                "policy_call_fuel",
+                "Fuel one policy call used",
+                histograms(|| Histogram::new(exponential_buckets(1_000.0, 4.0, 10))),
+            ),
+            policy_memory: add(
+                r,
+                "policy_call_memory_bytes",
+                "The most linear memory a policy instance held during a call",
+                histograms(|| Histogram::new(exponential_buckets(65_536.0, 2.0, 12))),
+            ),
+            resolutions: add(
+                r,
+                "plugin_resolutions",
+                "Connect plugin references resolved, by source and result",
+                Family::default(),
+            ),
+            leader: add(r, "leader", "1 while this replica holds the leader Lease", Gauge::default()),
+            // Last: the fields above registered themselves in it.
+            registry: std::mem::take(r),
+        }
     });
 }
 
@@ -229,8 +243,22 @@ pub fn failure(controller: &'static str, category: &'static str) {
     });
 }
 
-/// Moves the reconciles-running gauge of `controller`.
-pub fn in_flight(controller: &'static str, delta: i64) {
+/// One running reconcile of `controller`, counted in the in-flight gauge and the queue depth
+/// until dropped (also when the reconcile is cancelled).
+pub struct InFlight(&'static str);
+
+pub fn in_flight(controller: &'static str) -> InFlight {
+    move_in_flight(controller, 1);
+    InFlight(controller)
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        move_in_flight(self.0, -1);
+    }
+}
+
+fn move_in_flight(controller: &'static str, delta: i64) {
     with(|m| {
         m.in_flight.get_or_create(&ControllerLabel { controller }).inc_by(delta);
         m.queue_depth.get_or_create(&ControllerLabel { controller }).inc_by(delta);
@@ -257,24 +285,19 @@ pub fn rest_call(method: &str, path: &'static str, code: u16, took: Duration) {
     });
 }
 
-/// One listing of `cluster`: its latency, its size and its connectors by state (replacing
-/// the cluster's previous counts, so a state nobody is in any more reads 0).
-pub fn listing<'a>(cluster: &str, took: Duration, states: Option<impl Iterator<Item = &'a str>>) {
+/// One listing of `cluster`: its latency and, when it answered, its size and its connectors
+/// by state. Every known state is set, 0 included, so a state nobody is in any more reads 0;
+/// states are Sluice's own names, so a worker cannot grow the label set.
+pub fn listing(cluster: &str, took: Duration, states: Option<&[ConnectorRunState]>) {
     with(|m| {
         let label = ClusterLabel { cluster: cluster.to_owned() };
         m.listing_duration.get_or_create(&label).observe(took.as_secs_f64());
         let Some(states) = states else { return };
-        let mut counts = std::collections::BTreeMap::<&str, i64>::new();
-        for s in states {
-            *counts.entry(s).or_default() += 1;
-        }
-        m.listing_size.get_or_create(&label).set(counts.values().sum());
-        for state in ["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED", "RESTARTING"] {
-            counts.entry(state).or_default();
-        }
-        for (state, n) in counts {
-            let l = ClusterStateLabels { cluster: cluster.to_owned(), state: state.to_owned() };
-            m.connectors.get_or_create(&l).set(n);
+        m.listing_size.get_or_create(&label).set(states.len() as i64);
+        for state in ConnectorRunState::ALL {
+            let n = states.iter().filter(|s| **s == state).count();
+            let l = ClusterStateLabels { cluster: cluster.to_owned(), state: state.name() };
+            m.connectors.get_or_create(&l).set(n as i64);
         }
     });
 }
@@ -285,8 +308,8 @@ pub fn forget_cluster(cluster: &str) {
         let label = ClusterLabel { cluster: cluster.to_owned() };
         m.listing_duration.remove(&label);
         m.listing_size.remove(&label);
-        for state in ["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED", "RESTARTING"] {
-            let l = ClusterStateLabels { cluster: cluster.to_owned(), state: state.to_owned() };
+        for state in ConnectorRunState::ALL {
+            let l = ClusterStateLabels { cluster: cluster.to_owned(), state: state.name() };
             m.connectors.remove(&l);
         }
     });
@@ -299,24 +322,17 @@ pub struct PolicyUse {
     pub memory: u64,
 }
 
-/// One policy call; `usage` is `None` when the call never ran (the module did not load).
-pub fn policy_call(
-    policy: &str,
-    world: &'static str,
-    outcome: &'static str,
-    usage: Option<PolicyUse>,
-) {
+/// One policy call that ran, whatever its outcome.
+pub fn policy_call(policy: &str, world: &'static str, outcome: &'static str, usage: PolicyUse) {
     with(|m| {
         let policy = policy.to_owned();
         m.policy_calls
             .get_or_create(&PolicyLabels { policy: policy.clone(), world, outcome })
             .inc();
-        if let Some(u) = usage {
-            let l = PolicyLatencyLabels { policy, world };
-            m.policy_duration.get_or_create(&l).observe(u.took.as_secs_f64());
-            m.policy_fuel.get_or_create(&l).observe(u.fuel as f64);
-            m.policy_memory.get_or_create(&l).observe(u.memory as f64);
-        }
+        let l = PolicyLatencyLabels { policy, world };
+        m.policy_duration.get_or_create(&l).observe(usage.took.as_secs_f64());
+        m.policy_fuel.get_or_create(&l).observe(usage.fuel as f64);
+        m.policy_memory.get_or_create(&l).observe(usage.memory as f64);
     });
 }
 
@@ -345,16 +361,14 @@ mod tests {
         reconciled("connector", Duration::from_millis(3), None);
         reconciled("connector", Duration::from_millis(3), Some("ConnectUnavailable"));
         rest_call("GET", "/connectors", 200, Duration::from_millis(2));
-        listing("ns/c", Duration::from_millis(5), Some(["RUNNING", "FAILED"].into_iter()));
-        policy_call(
-            "ns/p",
-            "restart-policy",
-            "ok",
-            Some(PolicyUse { took: Duration::from_micros(50), fuel: 5_000, memory: 1 << 20 }),
-        );
+        use ConnectorRunState as S;
+        listing("ns/c", Duration::from_millis(5), Some(&[S::Running, S::Failed]));
+        listing("ns/d", Duration::from_millis(5), Some(&[S::Unknown]));
+        let usage = PolicyUse { took: Duration::from_micros(50), fuel: 5_000, memory: 1 << 20 };
+        policy_call("ns/p", "restart-policy", "ok", usage);
         resolution("maven", true);
         leader(true);
-        in_flight("connector", 1);
+        let running = in_flight("connector");
         let text = render().unwrap();
         for family in [
             "sluice_reconciles_total{controller=\"connector\"} 2",
@@ -369,9 +383,15 @@ mod tests {
             "sluice_plugin_resolutions_total{source=\"maven\",result=\"resolved\"} 1",
             "sluice_leader 1",
             "sluice_reconciles_in_flight{controller=\"connector\"} 1",
+            "sluice_connectors{cluster=\"ns/d\",state=\"UNKNOWN\"} 1",
             "# HELP sluice_work_queue_depth",
         ] {
             assert!(text.contains(family), "{family} missing from\n{text}");
         }
+        drop(running);
+        let text = render().unwrap();
+        assert!(text.contains("sluice_reconciles_in_flight{controller=\"connector\"} 0"), "{text}");
+        forget_cluster("ns/d");
+        assert!(!render().unwrap().contains("cluster=\"ns/d\""));
     }
 }

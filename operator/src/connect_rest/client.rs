@@ -200,7 +200,7 @@ impl ConnectClient {
             endpoint: self.endpoint().to_owned(),
             reason: format!("bad path {path}: {e}"),
         })?;
-        let mut builder = self.http.request(method, url).timeout(REQUEST_TIMEOUT);
+        let mut builder = self.http.request(method.clone(), url).timeout(REQUEST_TIMEOUT);
         if let Some(body) = body {
             builder = builder.json(&body);
         }
@@ -214,7 +214,7 @@ impl ConnectClient {
         let started = std::time::Instant::now();
         let sent = builder.send().await;
         let code = sent.as_ref().map_or(0, |r| r.status().as_u16());
-        crate::metrics::rest_call(method_label(&request), template, code, started.elapsed());
+        crate::metrics::rest_call(method.as_str(), template, code, started.elapsed());
         let response = sent.map_err(|e| RestError::Unreachable {
             endpoint: self.endpoint().to_owned(),
             reason: error_chain(&e),
@@ -230,11 +230,6 @@ impl ConnectClient {
             message: error_message(status, &text),
         })
     }
-}
-
-/// The method of a `"{method} /{path}"` request line.
-fn method_label(request: &str) -> &str {
-    request.split(' ').next().unwrap_or_default()
 }
 
 struct Response {

@@ -18,16 +18,31 @@ pub enum ConnectorRunState {
 }
 
 impl ConnectorRunState {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "UNASSIGNED" => Self::Unassigned,
-            "RUNNING" => Self::Running,
-            "PAUSED" => Self::Paused,
-            "STOPPED" => Self::Stopped,
-            "FAILED" => Self::Failed,
-            "RESTARTING" => Self::Restarting,
-            _ => Self::Unknown,
+    pub const ALL: [Self; 7] = [
+        Self::Unassigned,
+        Self::Running,
+        Self::Paused,
+        Self::Stopped,
+        Self::Failed,
+        Self::Restarting,
+        Self::Unknown,
+    ];
+
+    /// Connect's name of the state; `UNKNOWN` for any state Sluice does not know.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unassigned => "UNASSIGNED",
+            Self::Running => "RUNNING",
+            Self::Paused => "PAUSED",
+            Self::Stopped => "STOPPED",
+            Self::Failed => "FAILED",
+            Self::Restarting => "RESTARTING",
+            Self::Unknown => "UNKNOWN",
         }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        Self::ALL.into_iter().find(|state| state.name() == s).unwrap_or(Self::Unknown)
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info};
 
 use crate::connect_rest::{ConnectClient, ExpandedConnector, RestError};
+use crate::connector::ConnectorRunState;
 use crate::crd::Connector;
 
 /// The connectors of one cluster, as last listed.
@@ -103,10 +104,16 @@ impl ConnectCache {
 async fn list(key: &str, client: &ConnectClient) -> Result<Listing, ListingError> {
     let started = std::time::Instant::now();
     let result = client.list_expanded().await;
-    let states = result.as_ref().ok().map(|l| {
-        l.values().map(|c| c.status.as_ref().map_or("UNKNOWN", |s| s.connector.state.as_str()))
+    let states: Option<Vec<ConnectorRunState>> = result.as_ref().ok().map(|l| {
+        l.values()
+            .map(|c| {
+                c.status.as_ref().map_or(ConnectorRunState::Unknown, |s| {
+                    ConnectorRunState::parse(&s.connector.state)
+                })
+            })
+            .collect()
     });
-    crate::metrics::listing(key, started.elapsed(), states);
+    crate::metrics::listing(key, started.elapsed(), states.as_deref());
     result.map(Arc::new).map_err(|e| ListingError(Arc::new(e)))
 }
 
@@ -143,7 +150,7 @@ async fn poll_loop(
         for resource in to_trigger {
             debug!(cluster = %key, connector = %resource.name, "connector changed on Connect");
             if cache.trigger.send(resource).is_ok() {
-                crate::metrics::queued("connector", 1);
+                crate::metrics::queued(super::connector::CONTROLLER, 1);
             }
         }
     }

@@ -89,7 +89,7 @@ pub async fn run(ctx: Arc<Context>) {
 }
 
 /// The `controller` label of this controller's metrics.
-const CONTROLLER: &str = "connector";
+pub(super) const CONTROLLER: &str = "connector";
 
 #[tracing::instrument(skip_all, fields(namespace = connector.namespace(), name = connector.name_any()))]
 async fn reconcile(connector: Arc<Connector>, ctx: Arc<Context>) -> Result<Requeue, Error> {

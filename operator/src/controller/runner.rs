@@ -126,11 +126,9 @@ pub async fn run<K, E, F, Fut>(
         let failures = failures.clone();
         let fut = reconcile(object, ctx.clone());
         async move {
-            let _running = ctx.health.begin(name);
-            metrics::in_flight(name, 1);
+            let _running = (ctx.health.begin(name), metrics::in_flight(name));
             let started = Instant::now();
             let result = fut.await;
-            metrics::in_flight(name, -1);
             metrics::reconciled(
                 name,
                 started.elapsed(),

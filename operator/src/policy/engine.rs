@@ -324,12 +324,7 @@ impl PolicyEngine {
             Err(PolicyError::Timeout(_)) => "timeout",
             Err(_) => "trap",
         };
-        crate::metrics::policy_call(
-            &policy.name,
-            policy.signature.world.name(),
-            outcome,
-            Some(usage),
-        );
+        crate::metrics::policy_call(&policy.name, policy.signature.world.name(), outcome, usage);
         result
     }
 }
