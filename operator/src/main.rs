@@ -270,14 +270,12 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
         sluice::metrics::enable();
     }
     let health = Arc::new(Health::default());
-    // Probes answer until the very end, the graceful part of the shutdown included.
-    let endpoint_stop = Shutdown::default();
     let endpoint =
         sluice::serve::Endpoint { health: health.clone(), test_hooks: args.enable_test_hooks };
     let listener = sluice::serve::bind(args.http_bind_address)
         .await
         .with_context(|| format!("--http-bind-address {}", args.http_bind_address))?;
-    let server = tokio::spawn(sluice::serve::serve(listener, endpoint, endpoint_stop.clone()));
+    tokio::spawn(sluice::serve::serve(listener, endpoint));
     let signalled = Shutdown::default();
     tokio::spawn({
         let signalled = signalled.clone();
@@ -293,49 +291,47 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
         health.set_standby(true);
         sluice::metrics::leader(false);
         if !elector.acquire(&signalled).await {
-            endpoint_stop.trigger();
             return Ok(());
         }
         health.set_standby(false);
     }
     sluice::metrics::leader(true);
 
-    // The controllers stop on a signal or when the Lease is lost.
-    let stop = Shutdown::default();
-    let ctx = controller::Context::new(client, args.settings(), health, stop.clone())?;
+    // The controllers stop taking work on the signal; the Lease is held until then.
+    let ctx = controller::Context::new(client, args.settings(), health, signalled.clone())?;
     let mut controllers = tokio::spawn(controller::run(ctx));
-    let lost = match elector.as_mut() {
-        Some(elector) => tokio::select! {
-            held = elector.hold(&signalled) => !held,
-            _ = &mut controllers => false,
-        },
-        None => {
-            tokio::select! {
-                () = signalled.wait() => {}
-                _ = &mut controllers => {}
+    let held = async {
+        match elector.as_mut() {
+            Some(elector) => elector.hold(&signalled).await,
+            None => {
+                signalled.wait().await;
+                true
             }
-            false
         }
     };
-    stop.trigger();
-    let bound = Duration::from_secs(args.shutdown_timeout_seconds);
-    if tokio::time::timeout(bound, &mut controllers).await.is_err() {
-        tracing::warn!(
-            seconds = bound.as_secs(),
-            "reconciles still running at the shutdown bound; exiting"
-        );
+    tokio::select! {
+        held = held => {
+            if !held {
+                // Another replica may act already: running reconciles must not finish their
+                // writes, so exit at once and let the pod restart as a follower.
+                tracing::error!("lost the leader Lease; exiting");
+                std::process::exit(1);
+            }
+            let bound = Duration::from_secs(args.shutdown_timeout_seconds);
+            if tokio::time::timeout(bound, controllers).await.is_err() {
+                tracing::warn!(
+                    seconds = bound.as_secs(),
+                    "reconciles still running at the shutdown bound; exiting"
+                );
+            }
+        }
+        // Every controller stopped by itself (/healthz says why): give the Lease up.
+        _ = &mut controllers => {}
     }
     sluice::metrics::leader(false);
     if let Some(elector) = elector.as_mut() {
-        if lost {
-            // Another replica may already act: exit, and let the pod restart as a follower.
-            tracing::error!("lost the leader Lease; exiting");
-            std::process::exit(1);
-        }
         elector.release().await;
     }
-    endpoint_stop.trigger();
-    let _ = server.await;
     tracing::info!("stopped");
     Ok(())
 }

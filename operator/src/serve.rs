@@ -12,7 +12,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tracing::{info, warn};
 
-use crate::controller::{Shutdown, health::Health};
+use crate::controller::health::Health;
 
 /// What the endpoint answers from.
 pub struct Endpoint {
@@ -29,19 +29,17 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> 
     Ok(listener)
 }
 
-/// Serves `endpoint` on `listener` until `shutdown` fires.
-pub async fn serve(listener: tokio::net::TcpListener, endpoint: Endpoint, shutdown: Shutdown) {
+/// Serves `endpoint` on `listener` for as long as the process runs: probes keep answering
+/// through a graceful shutdown, and the runtime's end stops the task.
+pub async fn serve(listener: tokio::net::TcpListener, endpoint: Endpoint) {
     let endpoint = Arc::new(endpoint);
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    warn!(error = %e, "accepting a connection failed");
-                    continue;
-                }
-            },
-            () = shutdown.wait() => return,
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                warn!(error = %e, "accepting a connection failed");
+                continue;
+            }
         };
         let endpoint = endpoint.clone();
         tokio::spawn(async move {

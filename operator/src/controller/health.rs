@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// A reconcile running longer than this means its controller has stopped making progress:
@@ -26,7 +27,7 @@ struct ControllerState {
 pub struct Health {
     controllers: Mutex<BTreeMap<&'static str, ControllerState>>,
     /// Set while this replica stands by for the leader Lease: it is ready to take over.
-    standby: Mutex<bool>,
+    standby: AtomicBool,
     /// Each controller's task, for the `/debug/stop` test hook.
     tasks: Mutex<BTreeMap<&'static str, tokio::task::AbortHandle>>,
 }
@@ -83,7 +84,7 @@ impl Health {
     }
 
     pub fn set_standby(&self, standby: bool) {
-        *self.standby.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = standby;
+        self.standby.store(standby, Ordering::Relaxed);
     }
 
     pub fn begin(&self, controller: &'static str) -> Running<'_> {
@@ -116,7 +117,7 @@ impl Health {
 
     /// Ready when every controller's caches have synced, or while standing by for the Lease.
     pub fn readiness(&self) -> Result<(), String> {
-        if *self.standby.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        if self.standby.load(Ordering::Relaxed) {
             return Ok(());
         }
         let all = self.lock();
