@@ -19,7 +19,7 @@ pub const CONNECT_UNAVAILABLE: &str = "ConnectUnavailable";
 /// How long after Sluice acted a connector that is still starting keeps `Progressing` True,
 /// and so is looked at every second: long enough for Connect to start tasks, short enough
 /// that a connector stuck UNASSIGNED or with no tasks is not polled every second forever.
-pub const SETTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+pub const SETTLE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// Stack traces are long; the first lines say what failed, and status must stay small.
 const TRACE_LIMIT: usize = 2048;
@@ -181,20 +181,16 @@ fn observe_into(
         }
     }
 
-    let (ready, reason, message) = match &plan.blocked {
-        Some(why) => (false, "ConnectorNotOwned", why.clone()),
+    let readiness = match &plan.blocked {
+        Some(why) => Readiness::not("ConnectorNotOwned", why.clone()),
         None => readiness(desired.name.as_str(), plan.target, observed, &plan.actions),
     };
     let failed = observed.is_some_and(|o| super::restart::failure(o).is_some());
     let gave_up = matches!(plan.decision, Some(Decision::GiveUp { .. }));
-    let progressing = progressing(
-        conditions::find(&status.conditions, PROGRESSING),
-        plan,
-        (ready, reason, &message),
-        now,
-    );
+    let progressing =
+        progressing(conditions::find(&status.conditions, PROGRESSING), plan, &readiness, now);
     let mut set = |update| conditions::set(&mut status.conditions, update, generation, now);
-    set(ConditionUpdate::new(READY, ready, reason, message));
+    set(ConditionUpdate::new(READY, readiness.ready, readiness.reason, readiness.message));
     set(progressing);
     set(match (&plan.decision, failed) {
         (Some(d), true) if gave_up => {
@@ -219,7 +215,7 @@ fn observe_into(
 fn progressing(
     previous: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
     plan: &Plan,
-    (ready, reason, message): (bool, &str, &str),
+    readiness: &Readiness,
     now: Timestamp,
 ) -> ConditionUpdate {
     if plan.blocked.is_some() {
@@ -233,24 +229,22 @@ fn progressing(
             describe_actions(&plan.actions),
         );
     }
-    if ready {
+    if readiness.ready {
         return ConditionUpdate::new(PROGRESSING, false, "Settled", "nothing to do");
     }
     if let Some(Decision::Wait { reason, .. }) = &plan.decision {
         return ConditionUpdate::new(PROGRESSING, false, "BackingOff", reason.clone());
     }
-    let starting = matches!(reason, "Creating" | "Settling" | "TasksStarting");
+    let message = &readiness.message;
     let within_window = previous.is_none_or(|c| {
-        c.status == "True"
-            && now.duration_since(c.last_transition_time.0)
-                < jiff::SignedDuration::try_from(SETTLE_WINDOW).unwrap_or_default()
+        c.status == "True" && now.duration_since(c.last_transition_time.0) < SETTLE_WINDOW
     });
-    if starting && within_window {
-        return ConditionUpdate::new(PROGRESSING, true, "Settling", message);
+    if readiness.starting && within_window {
+        return ConditionUpdate::new(PROGRESSING, true, "Settling", message.clone());
     }
-    let why = if starting {
+    let why = if readiness.starting {
         format!(
-            "{message} {}s after Sluice acted; looking again at each resync",
+            "{message}, past the {}s Sluice watches a start; looking again at each resync",
             SETTLE_WINDOW.as_secs()
         )
     } else {
@@ -259,45 +253,69 @@ fn progressing(
     ConditionUpdate::new(PROGRESSING, false, "Waiting", why)
 }
 
+/// The `Ready` condition's parts, and whether the connector is on its way to ready by
+/// itself (being created, starting, tasks starting): what keeps `Progressing` True.
+struct Readiness {
+    ready: bool,
+    reason: &'static str,
+    message: String,
+    starting: bool,
+}
+
+impl Readiness {
+    fn yes(reason: &'static str, message: impl Into<String>) -> Self {
+        Self { ready: true, reason, message: message.into(), starting: false }
+    }
+
+    fn not(reason: &'static str, message: impl Into<String>) -> Self {
+        Self { ready: false, reason, message: message.into(), starting: false }
+    }
+
+    fn starting(reason: &'static str, message: impl Into<String>) -> Self {
+        Self { ready: false, reason, message: message.into(), starting: true }
+    }
+}
+
 fn readiness(
     name: &str,
     target: ConnectorTargetState,
     observed: Option<&ObservedConnector>,
     actions: &[Action],
-) -> (bool, &'static str, String) {
+) -> Readiness {
     let Some(observed) = observed else {
-        return (false, "Creating", format!("creating connector {name}"));
+        return Readiness::starting("Creating", format!("creating connector {name}"));
     };
     if !actions.is_empty() {
-        return (false, "Reconciling", describe_actions(actions));
+        return Readiness::not("Reconciling", describe_actions(actions));
     }
     use ConnectorRunState as S;
     match (target, observed.state) {
-        (_, Some(S::Failed)) => (false, "ConnectorFailed", "the connector is FAILED".into()),
+        (_, Some(S::Failed)) => Readiness::not("ConnectorFailed", "the connector is FAILED"),
         (ConnectorTargetState::Running, Some(S::Running)) => {
             let total = observed.tasks.len();
             let failed = observed.tasks.iter().filter(|t| t.state == S::Failed).count();
             let running = observed.running_tasks();
             if failed > 0 {
-                (false, "TasksFailed", format!("{failed} of {total} tasks are FAILED"))
+                Readiness::not("TasksFailed", format!("{failed} of {total} tasks are FAILED"))
             } else if total == 0 || running < total {
-                (false, "TasksStarting", format!("{running} of {total} tasks are RUNNING"))
+                let message = format!("{running} of {total} tasks are RUNNING");
+                Readiness::starting("TasksStarting", message)
             } else {
-                (true, "Running", format!("the connector and its {running} tasks are RUNNING"))
+                let message = format!("the connector and its {running} tasks are RUNNING");
+                Readiness::yes("Running", message)
             }
         }
         (ConnectorTargetState::Paused, Some(S::Paused)) => {
-            (true, "Paused", "the connector is PAUSED as asked".into())
+            Readiness::yes("Paused", "the connector is PAUSED as asked")
         }
         (ConnectorTargetState::Stopped, Some(S::Stopped)) => {
-            (true, "Stopped", "the connector is STOPPED as asked".into())
+            Readiness::yes("Stopped", "the connector is STOPPED as asked")
         }
-        (_, Some(_)) => (
-            false,
+        (_, Some(_)) => Readiness::starting(
             "Settling",
             format!("the connector is {}", observed.raw_state.as_deref().unwrap_or("starting")),
         ),
-        (_, None) => (false, "Settling", "the connector is starting".into()),
+        (_, None) => Readiness::starting("Settling", "the connector is starting"),
     }
 }
 
@@ -499,7 +517,7 @@ mod tests {
             decision: Some(Decision::Wait { until: now(), reason: "backoff".into() }),
             ..settled_plan()
         };
-        let window = i64::try_from(SETTLE_WINDOW.as_secs()).unwrap();
+        let window = SETTLE_WINDOW.as_secs();
         /// (case, previous Progressing as (status, seconds ago), observed, plan, expected).
         type Row<'a> = (
             &'a str,
