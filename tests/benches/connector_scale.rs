@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, wait_for};
+use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, node::condition, wait_for};
 
 fn main() {
     let count: usize =
@@ -46,17 +46,7 @@ fn main() {
     });
     let created = started.elapsed();
     wait_for("every Connector Ready", Duration::from_secs(600), || {
-        let list = env.get_json(&["get", "connectors", "-n", &ns]);
-        let ready = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| {
-                c["status"]["conditions"].as_array().is_some_and(|cs| {
-                    cs.iter().any(|x| x["type"] == "Ready" && x["status"] == "True")
-                })
-            })
-            .count();
+        let ready = count_with(&env, &ns, "Ready");
         if ready == count { Ok(()) } else { Err(format!("{ready} of {count} Ready")) }
     });
     let all_ready = started.elapsed();
@@ -65,18 +55,7 @@ fn main() {
         assert!(fake.fail(&format!("c{i}")), "c{i} is on the fake");
     }
     wait_for("the failed connectors Degraded", Duration::from_secs(600), || {
-        let list = env.get_json(&["get", "connectors", "-n", &ns]);
-        let degraded = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| {
-                c["status"]["conditions"].as_array().is_some_and(|cs| {
-                    cs.iter().any(|x| x["type"] == "Degraded" && x["status"] == "True")
-                })
-            })
-            .count();
-        let want = failing.len();
+        let (degraded, want) = (count_with(&env, &ns, "Degraded"), failing.len());
         if degraded == want { Ok(()) } else { Err(format!("{degraded} of {want} Degraded")) }
     });
 
@@ -107,6 +86,13 @@ fn main() {
     println!("operator resident memory           {:.1} MiB", rss_kib as f64 / 1024.0);
     assert!(per_connector_per_resync < 0.01, "over target");
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+/// Connectors of `ns` whose condition `type_` is True.
+fn count_with(env: &TestEnv, ns: &str, type_: &str) -> usize {
+    let list = env.get_json(&["get", "connectors", "-n", ns]);
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    items.iter().filter(|c| condition(c, type_)["status"] == "True").count()
 }
 
 /// Requests the API server has served, watches aside (a watch is one long request): only the

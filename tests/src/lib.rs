@@ -408,16 +408,15 @@ pub fn parse_metrics(text: &str) -> Result<(Vec<String>, Vec<Sample>), String> {
             }
             None => (series.to_owned(), Default::default()),
         };
-        let family = families
-            .iter()
-            .find(|f| {
-                name == **f
-                    || ["_total", "_bucket", "_sum", "_count", "_created"]
-                        .iter()
-                        .any(|suffix| name.strip_suffix(suffix) == Some(f.as_str()))
-            })
-            .ok_or(format!("sample {name} has no # TYPE"))?;
-        let _ = family;
+        let declared = families.iter().any(|f| {
+            name == *f
+                || ["_total", "_bucket", "_sum", "_count", "_created"]
+                    .iter()
+                    .any(|suffix| name.strip_suffix(suffix) == Some(f.as_str()))
+        });
+        if !declared {
+            return Err(format!("sample {name} has no # TYPE"));
+        }
         samples.push(Sample { name, labels, value });
     }
     Ok((families, samples))

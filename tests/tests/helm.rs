@@ -13,6 +13,21 @@ fn chart() -> String {
 }
 
 /// `kubectl auth can-i` as `user`: whether the API server's RBAC allows it.
+/// `helm template` of the chart for Kubernetes 1.33, with `extra` arguments.
+fn template_args<'a>(chart: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["template", "sluice", chart, "--kube-version", "1.33.0"];
+    args.extend(extra);
+    args
+}
+
+fn template(env: &TestEnv, extra: &[&str]) -> std::process::Output {
+    env.helm(&template_args(&chart(), extra))
+}
+
+fn template_ok(env: &TestEnv, extra: &[&str]) -> String {
+    env.helm_ok(&template_args(&chart(), extra))
+}
+
 fn can(env: &TestEnv, user: &str, args: &[&str]) -> bool {
     let mut all = vec!["auth", "can-i", "--as", user];
     all.extend(args);
@@ -50,14 +65,7 @@ fn the_chart_lints_clean_with_and_without_a_watched_namespace() {
 #[test]
 fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     let env = TestEnv::require();
-    let rendered = env.helm_ok(&[
-        "template",
-        "sluice",
-        &chart(),
-        "--include-crds",
-        "--kube-version",
-        "1.33.0",
-    ]);
+    let rendered = template_ok(&env, &["--include-crds"]);
     let docs = documents(&rendered);
     assert_eq!(
         kinds(&docs),
@@ -123,17 +131,10 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     let service = docs.iter().find(|d| d["kind"] == "Service").unwrap();
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
     // Without leader election: one replica, no PDB, no Lease rights; a ServiceMonitor on ask.
-    let single = env.helm_ok(&[
-        "template",
-        "sluice",
-        &chart(),
-        "--kube-version",
-        "1.33.0",
-        "--set",
-        "leaderElection.enabled=false",
-        "--set",
-        "metrics.serviceMonitor.enabled=true",
-    ]);
+    let single = template_ok(
+        &env,
+        &["--set", "leaderElection.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"],
+    );
     let single = documents(&single);
     assert_eq!(
         kinds(&single),
@@ -151,25 +152,10 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
 
     // A mirror is taken; a repository that is not an http(s) URL is refused at install.
-    let mirrored = env.helm_ok(&[
-        "template",
-        "sluice",
-        &chart(),
-        "--kube-version",
-        "1.33.0",
-        "--set",
-        "operator.mavenRepository=https://maven.internal/repo",
-    ]);
+    let mirrored =
+        template_ok(&env, &["--set", "operator.mavenRepository=https://maven.internal/repo"]);
     assert!(mirrored.contains("value: \"https://maven.internal/repo\""), "{mirrored}");
-    let refused = env.helm(&[
-        "template",
-        "sluice",
-        &chart(),
-        "--kube-version",
-        "1.33.0",
-        "--set",
-        "operator.mavenRepository=ftp://maven.internal",
-    ]);
+    let refused = template(&env, &["--set", "operator.mavenRepository=ftp://maven.internal"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("/operator/mavenRepository"));
 }

@@ -3,29 +3,47 @@
 //! graceful shutdown that releases the Lease, `/metrics` parsed and moving, and `/healthz`
 //! failing when a controller is stopped. Connect is the fake worker, which logs every request.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, metric, parse_metrics, wait_for};
+use sluice_e2e::node::condition;
+use sluice_e2e::{
+    Operator, TestEnv, fake_connect::FakeConnect, file_source_connector, metric, parse_metrics,
+    wait_for,
+};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 fn connector(ns: &str, name: &str, url: &str) -> String {
-    format!(
-        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSourceConnector\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: {name}\n  connectRest:\n    endpoint: {url}\n"
-    )
+    file_source_connector(name, ns, name, Path::new("/dev/null"), url)
 }
 
 fn ready(env: &TestEnv, ns: &str, name: &str) -> Result<(), String> {
     let c = env.get_json(&["get", "connector", name, "-n", ns]);
-    let ok = c["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|x| x["type"] == "Ready" && x["status"] == "True"));
-    if ok { Ok(()) } else { Err(c["status"].to_string()) }
+    if condition(&c, "Ready")["status"] == "True" { Ok(()) } else { Err(c["status"].to_string()) }
 }
 
+/// The Lease's holder; empty while there is none.
 fn holder(env: &TestEnv, ns: &str) -> String {
-    let lease = env.get_json(&["get", "lease", "sluice-operator", "-n", ns]);
+    let out = env.kubectl(&["get", "lease", "sluice-operator", "-n", ns, "-o", "json"]);
+    let lease: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     lease["spec"]["holderIdentity"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until `identity` holds the Lease.
+fn wait_leads(env: &TestEnv, ns: &str, identity: &str) {
+    wait_for(&format!("{identity} leads"), WAIT, || {
+        let now = holder(env, ns);
+        if now == identity { Ok(()) } else { Err(format!("held by {now:?}")) }
+    });
+}
+
+/// Waits until `op` answers `path` with 200.
+fn wait_ok(op: &Operator, path: &str) {
+    wait_for(&format!("{} {path}", op.instance), WAIT, || match op.endpoint("GET", path) {
+        (200, _) => Ok(()),
+        (code, body) => Err(format!("{code} {body}")),
+    });
 }
 
 fn scrape(op: &Operator) -> Vec<sluice_e2e::Sample> {
@@ -55,21 +73,11 @@ fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
     let a_name = format!("{ns}-a");
     let b_name = format!("{ns}-b");
     let mut a = Operator::start_instance(&env.kubeconfig, &ns, &a_name, &args);
-    wait_for("replica a leads", WAIT, || {
-        if env.kubectl(&["get", "lease", "sluice-operator", "-n", &ns]).status.success()
-            && holder(&env, &ns) == a_name
-        {
-            Ok(())
-        } else {
-            Err("no Lease held by a".into())
-        }
-    });
+    wait_leads(&env, &ns, &a_name);
     let mut b = Operator::start_instance(&env.kubeconfig, &ns, &b_name, &args);
     // The follower is live and ready, standing by; only the leader says it leads.
-    wait_for("both replicas ready", WAIT, || {
-        let codes = [a.endpoint("GET", "/readyz").0, b.endpoint("GET", "/readyz").0];
-        if codes == [200, 200] { Ok(()) } else { Err(format!("{codes:?}")) }
-    });
+    wait_ok(&a, "/readyz");
+    wait_ok(&b, "/readyz");
     assert_eq!(b.endpoint("GET", "/healthz").0, 200);
     assert_eq!(metric(&scrape(&a), "sluice_leader", &[]), 1.0);
     assert_eq!(metric(&scrape(&b), "sluice_leader", &[]), 0.0);
@@ -83,9 +91,7 @@ fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
     let status = a.terminate(Duration::from_secs(30)).expect("the leader exits within 30 s");
     assert!(status.success(), "a graceful exit: {status:?}\n{}", a.log_text());
     assert!(a.log_text().contains("released the leader Lease"), "{}", a.log_text());
-    wait_for("b leads", WAIT, || {
-        if holder(&env, &ns) == b_name { Ok(()) } else { Err(holder(&env, &ns)) }
-    });
+    wait_leads(&env, &ns, &b_name);
     let took_over = stopped.elapsed();
     assert!(took_over < Duration::from_secs(6), "a released Lease is taken at once: {took_over:?}");
     env.apply(&connector(&ns, "second", &fake.url));
@@ -96,15 +102,11 @@ fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
     // Lease expires, not before.
     let c_name = format!("{ns}-c");
     let c = Operator::start_instance(&env.kubeconfig, &ns, &c_name, &args);
-    wait_for("c ready, standing by", WAIT, || {
-        if c.endpoint("GET", "/readyz").0 == 200 { Ok(()) } else { Err("not ready".into()) }
-    });
+    wait_ok(&c, "/readyz");
     let killed = Instant::now();
     let _ = std::process::Command::new("kill").args(["-KILL", &b.pid().to_string()]).status();
     let _ = b.terminate(Duration::from_secs(5));
-    wait_for("c leads", WAIT, || {
-        if holder(&env, &ns) == c_name { Ok(()) } else { Err(holder(&env, &ns)) }
-    });
+    wait_leads(&env, &ns, &c_name);
     let expiry = killed.elapsed();
     assert!(expiry >= Duration::from_secs(4), "a held Lease is not taken early: {expiry:?}");
     env.apply(&connector(&ns, "third", &fake.url));
@@ -132,10 +134,7 @@ fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops()
     let ns = env.namespace("metrics");
     let fake = FakeConnect::start();
     let op = Operator::start_with(&env, &ns, &["--resync-seconds", "2", "--enable-test-hooks"]);
-    wait_for("the operator ready", WAIT, || {
-        let (code, body) = op.endpoint("GET", "/readyz");
-        if code == 200 { Ok(()) } else { Err(body) }
-    });
+    wait_ok(&op, "/readyz");
     let before = scrape(&op);
     env.apply(&connector(&ns, "m1", &fake.url));
     wait_for("m1 Ready", WAIT, || ready(&env, &ns, "m1"));
@@ -145,15 +144,8 @@ fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops()
     assert!(fake.fail("m2"));
     // One whose Connect does not answer: a failure of category ConnectUnavailable.
     env.apply(&connector(&ns, "m0", "http://127.0.0.1:1"));
-    let cluster_failed = |samples: &[sluice_e2e::Sample]| {
-        samples
-            .iter()
-            .filter(|s| s.name == "sluice_connectors" && s.labels["state"] == "FAILED")
-            .map(|s| s.value)
-            .sum::<f64>()
-    };
     wait_for("the FAILED connector in sluice_connectors", WAIT, || {
-        let n = cluster_failed(&scrape(&op));
+        let n = metric(&scrape(&op), "sluice_connectors", &[("state", "FAILED")]);
         if n == 1.0 { Ok(()) } else { Err(format!("{n} FAILED")) }
     });
     let after = scrape(&op);
