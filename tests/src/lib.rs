@@ -443,6 +443,13 @@ pub struct Operator {
     pub http: String,
 }
 
+/// The holder of the Lease `name` in `namespace`; empty while there is none.
+pub fn lease_holder(env: &TestEnv, namespace: &str, name: &str) -> String {
+    let out = env.kubectl(&["get", "lease", name, "-n", namespace, "-o", "json"]);
+    let lease: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    lease["spec"]["holderIdentity"].as_str().unwrap_or_default().to_owned()
+}
+
 /// A loopback port free right now (the OS picks it; the caller binds it next).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use sluice_e2e::node::condition;
 use sluice_e2e::{
-    Operator, TestEnv, fake_connect::FakeConnect, file_source_connector, metric, parse_metrics,
-    wait_for,
+    Operator, TestEnv, fake_connect::FakeConnect, file_source_connector, lease_holder, metric,
+    parse_metrics, wait_for,
 };
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -23,17 +23,10 @@ fn ready(env: &TestEnv, ns: &str, name: &str) -> Result<(), String> {
     if condition(&c, "Ready")["status"] == "True" { Ok(()) } else { Err(c["status"].to_string()) }
 }
 
-/// The Lease's holder; empty while there is none.
-fn holder(env: &TestEnv, ns: &str) -> String {
-    let out = env.kubectl(&["get", "lease", "sluice-operator", "-n", ns, "-o", "json"]);
-    let lease: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    lease["spec"]["holderIdentity"].as_str().unwrap_or_default().to_owned()
-}
-
 /// Waits until `identity` holds the Lease.
 fn wait_leads(env: &TestEnv, ns: &str, identity: &str) {
     wait_for(&format!("{identity} leads"), WAIT, || {
-        let now = holder(env, ns);
+        let now = lease_holder(env, ns, "sluice-operator");
         if now == identity { Ok(()) } else { Err(format!("held by {now:?}")) }
     });
 }
