@@ -52,20 +52,25 @@ pub struct FakeConnect {
     log: Arc<Mutex<Vec<Seen>>>,
     requests: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
-    port: u16,
+    addr: std::net::SocketAddr,
 }
 
 impl FakeConnect {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-        let port = listener.local_addr().expect("bound").port();
+        Self::start_on("127.0.0.1")
+    }
+
+    /// A fake on `ip` (the node's bridge address, say, which pods reach).
+    pub fn start_on(ip: &str) -> Self {
+        let listener = TcpListener::bind((ip, 0)).expect("a free port");
+        let addr = listener.local_addr().expect("bound");
         let fake = Self {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("http://{addr}"),
+            addr,
             state: Arc::default(),
             log: Arc::default(),
             requests: Arc::default(),
             stop: Arc::default(),
-            port,
         };
         let (state, log, requests, stop) =
             (fake.state.clone(), fake.log.clone(), fake.requests.clone(), fake.stop.clone());
@@ -110,7 +115,7 @@ impl Drop for FakeConnect {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = TcpStream::connect(self.addr);
     }
 }
 

@@ -11,11 +11,15 @@ use std::{
 
 use sluice_e2e::{
     archives::{incompressible, zip_of},
+    fake_connect::FakeConnect,
+    file_source_connector,
     http_server::{Reply, Server},
+    http_text, lease_holder, metric,
     node::{
         NodeEnv, OPERATOR_IMAGE, condition, connect_file_archive, connect_image, file_sink,
         file_source, pods_of, url_example,
     },
+    parse_metrics,
     plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512},
     seed_examples_dir, wait_for,
 };
@@ -652,5 +656,130 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
     assert_eq!(container_restarts(&node, &ns), 0, "a worker container restarted");
     let connector = node.env.get_json(&["get", "connector", "roll-in", "-n", &ns]);
     assert_eq!(connector["status"]["restartCount"], 0, "{}", connector["status"]);
+    node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+/// The operator pods, by name, with whether each is Ready.
+fn operator_pods(node: &NodeEnv) -> Vec<(String, bool)> {
+    let list = node.env.get_json(&[
+        "get",
+        "pods",
+        "-n",
+        "sluice-system",
+        "-l",
+        "app.kubernetes.io/name=sluice",
+    ]);
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    items
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .map(|p| {
+            let name = p["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+            (name, condition(p, "Ready")["status"] == "True")
+        })
+        .collect()
+}
+
+/// One scrape of /metrics through the metrics Service (whichever replica answers), parsed.
+fn scrape_service(node: &NodeEnv) -> Result<Vec<sluice_e2e::Sample>, String> {
+    let ip = node.env.kubectl_ok(&[
+        "get",
+        "service",
+        "sluice-metrics",
+        "-n",
+        "sluice-system",
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
+    match http_text("GET", &format!("http://{ip}:8080/metrics"), None)? {
+        (200, text) => Ok(parse_metrics(&text)?.1),
+        (code, text) => Err(format!("HTTP {code}: {text}")),
+    }
+}
+
+/// Scrapes through the Service until the leader answers: its samples.
+fn scrape_leader(node: &NodeEnv) -> Vec<sluice_e2e::Sample> {
+    wait_for("the leader's /metrics through the Service", Duration::from_secs(60), || {
+        let samples = scrape_service(node)?;
+        if metric(&samples, "sluice_leader", &[]) == 1.0 {
+            Ok(samples)
+        } else {
+            Err("the follower answered".into())
+        }
+    })
+}
+
+#[test]
+fn two_operator_replicas_fail_over_when_the_leader_pod_dies_and_no_write_is_made_twice() {
+    let node = NodeEnv::require();
+    node.install_operator();
+    let both = wait_for("two operator pods Ready", Duration::from_secs(180), || {
+        let pods = operator_pods(&node);
+        if pods.len() == 2 && pods.iter().all(|(_, ready)| *ready) {
+            Ok(pods)
+        } else {
+            Err(format!("{pods:?}"))
+        }
+    });
+    let lease = "sluice";
+    let leader = lease_holder(&node.env, "sluice-system", lease);
+    assert!(both.iter().any(|(name, _)| *name == leader), "{leader} holds the Lease: {both:?}");
+
+    // A Connect worker the operator pods reach on the node's address; it logs every request.
+    let fake = FakeConnect::start_on(&node.node_ip);
+    let ns = node.restricted_namespace("node-failover");
+    let apply = |name: &str| {
+        node.env.apply(&file_source_connector(
+            name,
+            &ns,
+            name,
+            std::path::Path::new("/dev/null"),
+            &fake.url,
+        ));
+        node.wait_object(
+            name,
+            Duration::from_secs(120),
+            &["get", "connector", name, "-n", &ns],
+            |c| {
+                if condition(c, "Ready")["status"] == "True" {
+                    Ok(())
+                } else {
+                    Err(c["status"].to_string())
+                }
+            },
+        );
+    };
+    let before = scrape_leader(&node);
+    apply("before");
+    let after = scrape_leader(&node);
+    let connector = [("controller", "connector")];
+    assert!(
+        metric(&after, "sluice_reconciles_total", &connector)
+            > metric(&before, "sluice_reconciles_total", &connector),
+        "the leader's reconcile count moved"
+    );
+    let create = [("method", "POST"), ("path", "/connectors"), ("code", "201")];
+    assert!(metric(&after, "sluice_connect_rest_requests_total", &create) >= 1.0);
+
+    // The leader pod is deleted (a drain, a node loss): the follower takes the Lease and acts.
+    let killed = Instant::now();
+    node.env.kubectl_ok(&["delete", "pod", &leader, "-n", "sluice-system", "--wait=false"]);
+    let follower = both.iter().map(|(n, _)| n.clone()).find(|n| *n != leader).unwrap();
+    wait_for("the follower leads", Duration::from_secs(60), || {
+        let holder = lease_holder(&node.env, "sluice-system", lease);
+        if holder == follower { Ok(()) } else { Err(holder) }
+    });
+    let took = killed.elapsed();
+    assert!(took < Duration::from_secs(15), "within the lease duration: {took:?}");
+    apply("after");
+
+    // Every write on the worker: one create per connector, and nothing else.
+    let writes: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/config/validate"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(writes, ["POST /connectors"; 2], "a write made twice: {writes:?}");
     node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }

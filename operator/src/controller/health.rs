@@ -20,6 +20,8 @@ struct ControllerState {
     /// Start times of its running reconciles, by a per-controller sequence number.
     running: BTreeMap<u64, Instant>,
     next: u64,
+    /// Its task, for the `/debug/stop` test hook.
+    task: Option<tokio::task::AbortHandle>,
 }
 
 /// The health of every controller in this process.
@@ -28,8 +30,6 @@ pub struct Health {
     controllers: Mutex<BTreeMap<&'static str, ControllerState>>,
     /// Set while this replica stands by for the leader Lease: it is ready to take over.
     standby: AtomicBool,
-    /// Each controller's task, for the `/debug/stop` test hook.
-    tasks: Mutex<BTreeMap<&'static str, tokio::task::AbortHandle>>,
 }
 
 /// One running reconcile; dropping it (also when the reconcile is cancelled) ends it.
@@ -53,9 +53,9 @@ impl Health {
         self.controllers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A controller that is about to start.
+    /// A controller that is about to start (its task may be tracked already).
     pub fn register(&self, controller: &'static str) {
-        self.lock().insert(controller, ControllerState::default());
+        self.lock().entry(controller).or_default();
     }
 
     pub fn synced(&self, controller: &'static str) {
@@ -71,16 +71,16 @@ impl Health {
     }
 
     pub fn track(&self, controller: &'static str, task: tokio::task::AbortHandle) {
-        self.tasks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(controller, task);
+        self.lock().entry(controller).or_default().task = Some(task);
     }
 
     /// Aborts a controller's task, as a fault would end it; `false` if there is none.
     pub fn stop(&self, controller: &str) -> bool {
-        let tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        tasks.get(controller).map(tokio::task::AbortHandle::abort).is_some()
+        let all = self.lock();
+        all.get(controller)
+            .and_then(|c| c.task.as_ref())
+            .map(tokio::task::AbortHandle::abort)
+            .is_some()
     }
 
     pub fn set_standby(&self, standby: bool) {
