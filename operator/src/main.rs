@@ -161,7 +161,6 @@ impl RunArgs {
             }),
             lease_duration: Duration::from_secs(self.lease_duration_seconds.max(2)).max(renew * 2),
             renew_period: renew,
-            retry_period: renew,
         })
     }
 

@@ -7,11 +7,16 @@
 //!
 //! Needs the real environment: `tests/env/testenv up && source target/testenv/env`, then
 //! `cargo bench -p sluice-e2e --bench connector_scale`. `SLUICE_BENCH_CONNECTORS` changes
-//! the count.
+//! the count; `SLUICE_BENCH_METRICS=false` runs the operator with `--metrics false`, for its
+//! memory and CPU without them. With metrics on, the reconcile and REST latency quantiles
+//! are read from the operator's own `/metrics`.
 
 use std::time::{Duration, Instant};
 
-use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, node::condition, wait_for};
+use sluice_e2e::{
+    Operator, Sample, TestEnv, fake_connect::FakeConnect, histogram_quantile, metric,
+    node::condition, parse_metrics, wait_for,
+};
 
 fn main() {
     let count: usize =
@@ -21,7 +26,11 @@ fn main() {
     env.install_crds();
     let ns = env.namespace("scale");
     let fake = FakeConnect::start();
-    let operator = Operator::start_with(&env, &ns, &["--resync-seconds", &resync.to_string()]);
+    let metrics = std::env::var("SLUICE_BENCH_METRICS").map_or(true, |v| v != "false");
+    let resync_arg = resync.to_string();
+    let metrics_arg = metrics.to_string();
+    let args = ["--resync-seconds", &resync_arg, "--metrics", &metrics_arg];
+    let operator = Operator::start_with(&env, &ns, &args);
 
     let mut yaml = String::new();
     // Every tenth connector will fail: half under Never, half with no retries left.
@@ -64,10 +73,13 @@ fn main() {
     let resyncs = 6u64;
     let before = fake.request_count();
     let api_before = api_requests(&env);
+    let cpu_before = cpu_seconds(&operator);
     let window = Instant::now();
     std::thread::sleep(Duration::from_secs(resyncs * resync));
     let calls = fake.request_count() - before;
     let api_calls = api_requests(&env) - api_before;
+    let cpu_window = cpu_seconds(&operator) - cpu_before;
+    let cpu_total = cpu_seconds(&operator);
     let api_per_connector_per_resync = api_calls / (count as f64 * resyncs as f64);
     let elapsed = window.elapsed().as_secs_f64();
     let per_connector_per_resync = calls as f64 / (count as f64 * resyncs as f64);
@@ -83,7 +95,36 @@ fn main() {
     println!("REST calls per connector per resync {per_connector_per_resync:.5} (target < 0.01)");
     println!("API server requests in the window  {api_calls}");
     println!("API requests per connector per resync {api_per_connector_per_resync:.5}");
+    println!("metrics                            {}", if metrics { "on" } else { "off" });
     println!("operator resident memory           {:.1} MiB", rss_kib as f64 / 1024.0);
+    println!("operator CPU, whole run            {cpu_total:.1} s");
+    println!("operator CPU in the window         {:.2} % of a core", 100.0 * cpu_window / elapsed);
+    if metrics {
+        let (code, text) = operator.endpoint("GET", "/metrics");
+        assert_eq!(code, 200, "{text}");
+        let samples = parse_metrics(&text).expect("the operator's /metrics parses").1;
+        let quantiles = |name: &str, labels: &[(&str, &str)]| {
+            let q = |q| histogram_quantile(&samples, name, labels, q) * 1000.0;
+            format!("p50 <= {} ms, p99 <= {} ms", q(0.5), q(0.99))
+        };
+        let reconcile = "sluice_reconcile_duration_seconds";
+        let connector = [("controller", "connector")];
+        let reconciles = metric(&samples, &format!("{reconcile}_count"), &connector);
+        println!(
+            "connector reconciles (whole run)   {reconciles}, {}",
+            quantiles(reconcile, &connector)
+        );
+        let rest = "sluice_connect_rest_request_duration_seconds";
+        for (method, path) in [
+            ("GET", "/connectors"),
+            ("PUT", "/connector-plugins/{class}/config/validate"),
+            ("POST", "/connectors"),
+        ] {
+            let labels = [("method", method), ("path", path)];
+            let n = metric(&samples, &format!("{rest}_count"), &labels);
+            println!("REST {method} {path}: {n} calls, {}", quantiles(rest, &labels));
+        }
+    }
     assert!(per_connector_per_resync < 0.01, "over target");
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
@@ -100,12 +141,26 @@ fn count_with(env: &TestEnv, ns: &str, type_: &str) -> usize {
 fn api_requests(env: &TestEnv) -> f64 {
     let out = env.kubectl(&["get", "--raw", "/metrics"]);
     sluice_e2e::assert_success(&out, "reading the API server's metrics");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("apiserver_request_total{") && !l.contains("verb=\"WATCH\""))
-        .filter(|l| !l.contains("resource=\"\"") && l.contains("resource="))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    let (_, samples) = parse_metrics(&String::from_utf8_lossy(&out.stdout))
+        .expect("the API server's metrics parse");
+    let served = |s: &&Sample| {
+        s.name == "apiserver_request_total"
+            && s.labels.get("verb").is_some_and(|v| v != "WATCH")
+            && s.labels.get("resource").is_some_and(|r| !r.is_empty())
+    };
+    samples.iter().filter(served).map(|s| s.value).sum()
+}
+
+/// User and system CPU the operator process has used.
+fn cpu_seconds(operator: &Operator) -> f64 {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{}/stat", operator.pid())).unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks: f64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<f64>().ok()).sum();
+    // USER_HZ: 100 on Linux.
+    ticks / 100.0
 }
 
 fn rss_kib(operator: &Operator) -> u64 {

@@ -450,6 +450,29 @@ pub fn lease_holder(env: &TestEnv, namespace: &str, name: &str) -> String {
     lease["spec"]["holderIdentity"].as_str().unwrap_or_default().to_owned()
 }
 
+/// The `q` quantile (0..1) of the histogram `name` with `labels`, as the upper bound of the
+/// first bucket holding it: what `histogram_quantile` would bracket, without interpolating.
+pub fn histogram_quantile(samples: &[Sample], name: &str, labels: &[(&str, &str)], q: f64) -> f64 {
+    let bucket = format!("{name}_bucket");
+    let mut buckets: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.name == bucket)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+        .filter_map(|s| Some((s.labels.get("le")?.parse::<f64>().ok()?, s.value)))
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Several label sets of the same histogram: sum per bound.
+    buckets.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            a.1 += b.1;
+        }
+        same
+    });
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    buckets.iter().find(|(_, count)| *count >= q * total).map_or(f64::NAN, |(le, _)| *le)
+}
+
 /// A loopback port free right now (the OS picks it; the caller binds it next).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -21,11 +21,9 @@ pub struct Election {
     pub identity: String,
     /// How long a Lease holds without renewal.
     pub lease_duration: Duration,
-    /// How often the leader renews, and the longest it keeps acting without a renewal is
-    /// `lease_duration - renew_period`.
+    /// How often the leader renews and a follower tries to acquire; the longest the leader
+    /// keeps acting without a renewal is `lease_duration - renew_period`.
     pub renew_period: Duration,
-    /// How often a follower tries to acquire.
-    pub retry_period: Duration,
 }
 
 /// What a candidate decides from the Lease it read.
@@ -152,7 +150,7 @@ impl Elector {
                 Err(e) => warn!(error = %e, "reading the leader Lease failed; trying again"),
             }
             tokio::select! {
-                () = tokio::time::sleep(self.election.retry_period) => {}
+                () = tokio::time::sleep(self.election.renew_period) => {}
                 () = stop.wait() => return false,
             }
         }
