@@ -289,19 +289,29 @@ spec:
     )
 }
 
-/// Waits until `check` returns `Some`, polling; panics after `timeout` naming `what` and the
+/// Waits until `check` returns `Ok`, polling; panics after `timeout` naming `what` and the
 /// last thing `check` saw.
-pub fn wait_for<T>(
+pub fn wait_for<T>(what: &str, timeout: Duration, check: impl FnMut() -> Result<T, String>) -> T {
+    wait_for_or(what, timeout, check, String::new)
+}
+
+/// [`wait_for`], whose panic also carries what `context` gathers then (logs, objects), for
+/// waits whose failure the last value alone does not explain.
+pub fn wait_for_or<T>(
     what: &str,
     timeout: Duration,
     mut check: impl FnMut() -> Result<T, String>,
+    context: impl FnOnce() -> String,
 ) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         match check() {
             Ok(v) => return v,
             Err(last) if Instant::now() >= deadline => {
-                panic!("timed out after {timeout:?} waiting for {what}; last seen: {last}")
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; last seen: {last}\n{}",
+                    context()
+                )
             }
             Err(_) => std::thread::sleep(Duration::from_millis(250)),
         }

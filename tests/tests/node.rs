@@ -21,7 +21,7 @@ use sluice_e2e::{
     },
     parse_metrics,
     plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512},
-    seed_examples_dir, wait_for,
+    seed_examples_dir, wait_for, wait_for_or,
 };
 
 const POD_START: Duration = Duration::from_secs(300);
@@ -772,10 +772,23 @@ fn two_operator_replicas_fail_over_when_the_leader_pod_dies_and_no_write_is_made
     let killed = Instant::now();
     node.env.kubectl_ok(&["delete", "pod", &leader, "-n", "sluice-system", "--wait=false"]);
     let follower = both.iter().map(|(n, _)| n.clone()).find(|n| *n != leader).unwrap();
-    wait_for("the follower leads", Duration::from_secs(60), || {
-        let holder = lease_holder(&node.env, "sluice-system", lease);
-        if holder == follower { Ok(()) } else { Err(holder) }
-    });
+    wait_for_or(
+        "the follower leads",
+        Duration::from_secs(60),
+        || {
+            let holder = lease_holder(&node.env, "sluice-system", lease);
+            if holder == follower { Ok(()) } else { Err(holder) }
+        },
+        || {
+            let lease =
+                node.env.kubectl(&["get", "lease", lease, "-n", "sluice-system", "-o", "yaml"]);
+            format!(
+                "leader {leader}, follower {follower}\n{}\n{}",
+                String::from_utf8_lossy(&lease.stdout),
+                node.operator_logs()
+            )
+        },
+    );
     let took = killed.elapsed();
     assert!(took < Duration::from_secs(15), "within the lease duration: {took:?}");
     apply("after");

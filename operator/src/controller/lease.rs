@@ -141,13 +141,16 @@ impl Elector {
     /// Waits until this replica holds the Lease; `false` if `stop` fired first.
     pub async fn acquire(&mut self, stop: &super::Shutdown) -> bool {
         loop {
-            match self.try_acquire().await {
-                Ok(true) => {
+            // An attempt hung on a dead connection must not keep this replica from the Lease.
+            let attempt = tokio::time::timeout(self.election.lease_duration, self.try_acquire());
+            match attempt.await {
+                Ok(Ok(true)) => {
                     info!(lease = %self.election.name, identity = %self.election.identity, "became the leader");
                     return true;
                 }
-                Ok(false) => {}
-                Err(e) => warn!(error = %e, "reading the leader Lease failed; trying again"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => warn!(error = %e, "reading the leader Lease failed; trying again"),
+                Err(_) => warn!("reading the leader Lease timed out; trying again"),
             }
             tokio::select! {
                 () = tokio::time::sleep(self.election.renew_period) => {}
@@ -170,13 +173,17 @@ impl Elector {
                 () = tokio::time::sleep(self.election.renew_period) => {}
                 () = stop.wait() => return true,
             }
-            match self.try_acquire().await {
-                Ok(true) => last_renewal = Instant::now(),
-                Ok(false) => {
+            // A renewal may take no longer than what is left of the deadline: a request hung
+            // past it would let this replica act after a follower took the Lease.
+            let left = deadline.saturating_sub(last_renewal.elapsed());
+            match tokio::time::timeout(left, self.try_acquire()).await {
+                Ok(Ok(true)) => last_renewal = Instant::now(),
+                Ok(Ok(false)) => {
                     warn!("another replica holds the leader Lease");
                     return false;
                 }
-                Err(e) => warn!(error = %e, "renewing the leader Lease failed"),
+                Ok(Err(e)) => warn!(error = %e, "renewing the leader Lease failed"),
+                Err(_) => warn!("renewing the leader Lease timed out"),
             }
             if last_renewal.elapsed() >= deadline {
                 warn!("the leader Lease was not renewed within its deadline");
