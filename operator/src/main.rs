@@ -16,8 +16,8 @@ struct Cli {
 enum Command {
     /// Run the operator against the cluster of the current kubeconfig or service account.
     Run(Box<RunArgs>),
-    /// Print the CustomResourceDefinitions as YAML.
-    Crdgen,
+    /// Print the CustomResourceDefinitions as YAML, or their reference page.
+    Crdgen(CrdgenArgs),
     /// Fill a Kafka Connect plugin path from a resolved plugin list (the Connect pods' init
     /// container).
     InstallPlugins(InstallArgs),
@@ -26,6 +26,13 @@ enum Command {
     Policy(PolicyCommand),
     /// Print the version, the policy ABI versions served and the commit built from.
     Version,
+}
+
+#[derive(Args)]
+struct CrdgenArgs {
+    /// Print the Markdown field reference (docs/crds.md) instead of the YAML.
+    #[arg(long)]
+    reference: bool,
 }
 
 #[derive(Args)]
@@ -192,7 +199,12 @@ impl RunArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Crdgen => print!("{}", sluice::crd::render_yaml()?),
+        Command::Crdgen(CrdgenArgs { reference: false }) => {
+            print!("{}", sluice::crd::render_yaml()?);
+        }
+        Command::Crdgen(CrdgenArgs { reference: true }) => {
+            print!("{}", sluice::crd::reference::render_markdown());
+        }
         Command::InstallPlugins(args) => {
             telemetry::init(args.log_format);
             sluice::tls::install_crypto_provider();

@@ -9,6 +9,7 @@ mod connect;
 mod connector;
 mod policy;
 mod quantity;
+pub mod reference;
 
 pub use common::{
     BasicAuthentication, BearerAuthentication, ClusterReference, ConnectRestAccess,
