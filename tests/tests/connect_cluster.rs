@@ -370,6 +370,64 @@ fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
     );
 }
 
+#[test]
+fn an_object_the_api_server_refuses_is_named_in_the_status_and_nothing_of_the_set_is_applied() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-refused");
+    let _operator = operator(&env, &ns, &["--operator-image", OPERATOR_IMAGE]);
+    env.apply(&example("connect-url.yaml", &ns));
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let hash = config_hash(&get(&env, "statefulset", "connect", &ns));
+    let config = get(&env, "configmap", "connect-config", &ns)["data"].clone();
+
+    // A log4j config over a ConfigMap's 1 MiB passes the CRD's schema; the API server
+    // refuses the worker ConfigMap. The worker properties change in the same edit and must
+    // not reach the workers alone, nor the StatefulSet roll.
+    let huge: Vec<String> =
+        (0..1100).map(|i| format!("log4j.logger.l{i}=INFO{}", " ".repeat(1000))).collect();
+    let patch = serde_json::json!({"spec": {"configOverrides": {
+        "server": ["offset.flush.interval.ms=1234"],
+        "log4j": huge,
+    }}});
+    let patch_file = env.work_dir.join(format!("{ns}-patch.json"));
+    std::fs::create_dir_all(&env.work_dir).unwrap();
+    std::fs::write(&patch_file, patch.to_string()).unwrap();
+    env.kubectl_ok(&[
+        "patch",
+        "connect",
+        "connect",
+        "-n",
+        &ns,
+        "--type=merge",
+        "--patch-file",
+        patch_file.to_str().unwrap(),
+    ]);
+    let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "ApplyRefused");
+    let message = condition(&connect, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("the API server refused ConfigMap connect-config: "), "{message}");
+    assert!(message.contains("more than 1048576 bytes"), "{message}");
+    assert!(message.contains("nothing was applied"), "{message}");
+    assert!(
+        env.events_of(&ns, "connect")
+            .iter()
+            .any(|e| e.contains("ApplyRefused") && e.contains("more than 1048576 bytes")),
+        "an Event names the refusal"
+    );
+    assert_eq!(get(&env, "configmap", "connect-config", &ns)["data"], config, "a half-applied set");
+    assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+
+    // Fixed: the whole set goes in, the worker config with it.
+    merge_patch(&env, "connect", "connect", &ns, r#"{"spec":{"configOverrides":{"log4j":null}}}"#);
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let properties = get(&env, "configmap", "connect-config", &ns)["data"]["connect.properties"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(properties.contains("offset.flush.interval.ms=1234"), "{properties}");
+    assert_ne!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+}
+
 /// Stops the worker however the test ends, so later tests and `down` find it stopped.
 struct StopWorker<'a>(&'a TestEnv);
 

@@ -12,6 +12,8 @@ use crate::installer::PluginArchive;
 pub const READY: &str = "Ready";
 pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
 pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
+/// Ready's reason when the API server refused a rendered object (a 400, 403 or 422).
+pub const APPLY_REFUSED: &str = "ApplyRefused";
 
 /// What one reconcile saw.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ pub struct Observed {
     pub installed_somewhere: bool,
     /// A line per image the kubelet cannot pull (or may not pull), naming it and why.
     pub image_failures: Vec<String>,
+    /// The object of the rendered set the API server refused and why; nothing was applied.
+    pub refused: Option<String>,
 }
 
 impl Default for Observed {
@@ -40,6 +44,7 @@ impl Default for Observed {
             install_failures: Vec::new(),
             installed_somewhere: false,
             image_failures: Vec::new(),
+            refused: None,
         }
     }
 }
@@ -77,6 +82,16 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
                 format!(
                     "{}; the cluster is left as it was until the Secret exists",
                     observed.missing_secrets.join("; ")
+                ),
+            )
+        })
+    });
+    let blocked = blocked.or_else(|| {
+        observed.refused.as_ref().map(|refused| {
+            (
+                APPLY_REFUSED,
+                format!(
+                    "the API server refused {refused}; nothing was applied and the workers run what was applied last: fix the Connect field that renders it"
                 ),
             )
         })
@@ -314,6 +329,28 @@ mod tests {
         );
         let ready = c.iter().find(|c| c.type_ == READY).unwrap();
         assert_eq!((ready.status, ready.reason), (false, "PluginUnresolvable"));
+    }
+
+    #[test]
+    fn a_refused_object_blocks_readiness_and_says_nothing_was_applied() {
+        let observed = Observed {
+            resolution: Ok(1),
+            desired_replicas: 1,
+            ready_replicas: 1,
+            refused: Some("StatefulSet c: spec.template.spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1".into()),
+            ..Observed::default()
+        };
+        let ready = conditions(&observed).into_iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!((ready.status, ready.reason), (false, APPLY_REFUSED));
+        assert!(ready.message.starts_with("the API server refused StatefulSet c: spec.template.spec.containers[0].resources.requests"), "{}", ready.message);
+        assert!(ready.message.contains("nothing was applied"), "{}", ready.message);
+        // A missing Secret is reported first: nothing was rendered for the API server to refuse.
+        let both = Observed {
+            missing_secrets: vec!["spec.mountedSecrets[0]: Secret s does not exist".into()],
+            ..observed
+        };
+        let ready = conditions(&both).into_iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!(ready.reason, "SecretMissing");
     }
 
     #[test]

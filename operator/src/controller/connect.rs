@@ -12,6 +12,7 @@ use k8s_openapi::api::{
     core::v1::{ConfigMap, Pod, Secret, Service},
     policy::v1::PodDisruptionBudget,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{
     Api, Resource, ResourceExt,
     api::{ListParams, Patch, PatchParams},
@@ -72,9 +73,10 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
                 secret_versions: versions,
             };
             let rendered = render::render(&connect, &name, &namespace, &inputs);
-            let applied =
-                apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await?;
-            stateful_set = Some(applied);
+            match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
+                Ok(applied) => stateful_set = Some(applied),
+                Err(refused) => observed.refused = Some(refused),
+            }
         }
         (Err(failures), _) => {
             observed.resolution = Err(failures.iter().map(ToString::to_string).collect());
@@ -157,23 +159,34 @@ async fn secret_versions(
 
 /// Applies every rendered object, the StatefulSet last so that what its pods mount exists;
 /// returns the StatefulSet as the API server has it now. `before` is the one it had.
+///
+/// The whole set is first applied as a dry run: an object the API server refuses (a 400,
+/// 403 or 422: a worker config over a ConfigMap's 1 MiB, a name too long for a Service,
+/// rights the operator lacks) comes back as `Err` naming it and why, with nothing of the set
+/// applied, so the workers never get a new config without the StatefulSet that rolls them.
 async fn apply_all(
     ctx: &Context,
     connect: &Connect,
     namespace: &str,
     rendered: &render::Rendered,
     before: Option<&StatefulSet>,
-) -> Result<StatefulSet, kube::Error> {
+) -> Result<Result<StatefulSet, String>, kube::Error> {
     let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
-    apply::<ConfigMap>(ctx, namespace, &owner, &rendered.worker_config).await?;
-    apply::<ConfigMap>(ctx, namespace, &owner, &rendered.plugin_list).await?;
-    apply::<Service>(ctx, namespace, &owner, &rendered.headless).await?;
-    apply::<Service>(ctx, namespace, &owner, &rendered.client).await?;
-    apply::<PodDisruptionBudget>(ctx, namespace, &owner, &rendered.pdb).await?;
+    match apply_set(ctx, namespace, &owner, rendered, Apply::DryRun).await {
+        Ok(_) => {}
+        Err(Refusal { object, error: kube::Error::Api(status) })
+            if matches!(status.code, 400 | 403 | 422) =>
+        {
+            return Ok(Err(format!("{object}: {}", status.message)));
+        }
+        Err(refusal) => return Err(refusal.error),
+    }
+    let applied = apply_set(ctx, namespace, &owner, rendered, Apply::Write)
+        .await
+        .map_err(|refusal| refusal.error)?;
 
     let name = rendered.stateful_set.name_any();
     let before = before.and_then(hash_of);
-    let applied = apply::<StatefulSet>(ctx, namespace, &owner, &rendered.stateful_set).await?;
     let after = hash_of(&rendered.stateful_set);
     if before != after {
         let note = match before {
@@ -189,7 +202,35 @@ async fn apply_all(
                 .await;
         }
     }
-    Ok(applied)
+    Ok(Ok(applied))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Apply {
+    DryRun,
+    Write,
+}
+
+/// A failed apply and the object it was for (`Kind name`).
+struct Refusal {
+    object: String,
+    error: kube::Error,
+}
+
+/// One pass over the rendered set, in the order pods need it; the StatefulSet it applied.
+async fn apply_set(
+    ctx: &Context,
+    namespace: &str,
+    owner: &OwnerReference,
+    rendered: &render::Rendered,
+    mode: Apply,
+) -> Result<StatefulSet, Refusal> {
+    apply::<ConfigMap>(ctx, namespace, owner, &rendered.worker_config, mode).await?;
+    apply::<ConfigMap>(ctx, namespace, owner, &rendered.plugin_list, mode).await?;
+    apply::<Service>(ctx, namespace, owner, &rendered.headless, mode).await?;
+    apply::<Service>(ctx, namespace, owner, &rendered.client, mode).await?;
+    apply::<PodDisruptionBudget>(ctx, namespace, owner, &rendered.pdb, mode).await?;
+    apply::<StatefulSet>(ctx, namespace, owner, &rendered.stateful_set, mode).await
 }
 
 fn hash_of(set: &StatefulSet) -> Option<String> {
@@ -207,9 +248,10 @@ fn hash_of(set: &StatefulSet) -> Option<String> {
 async fn apply<K>(
     ctx: &Context,
     namespace: &str,
-    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+    owner: &OwnerReference,
     object: &K,
-) -> Result<K, kube::Error>
+    mode: Apply,
+) -> Result<K, Refusal>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -220,12 +262,12 @@ where
     let mut object = object.clone();
     object.meta_mut().owner_references = Some(vec![owner.clone()]);
     let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
-    api.patch(
-        &object.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&object),
-    )
-    .await
+    let mut params = PatchParams::apply(FIELD_MANAGER).force();
+    params.dry_run = mode == Apply::DryRun;
+    api.patch(&object.name_any(), &params, &Patch::Apply(&object)).await.map_err(|error| Refusal {
+        object: format!("{} {}", K::kind(&()), object.name_any()),
+        error,
+    })
 }
 
 /// An Event for each condition that turned bad, or changed its message while bad, since the
@@ -241,7 +283,9 @@ async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
         }
     }
     let ready = conditions::find(&next.conditions, status::READY);
-    if let Some(r) = ready.filter(|r| r.reason == "SecretMissing") {
+    if let Some(r) =
+        ready.filter(|r| ["SecretMissing", status::APPLY_REFUSED].contains(&r.reason.as_str()))
+    {
         let unchanged =
             conditions::find(before, status::READY).is_some_and(|b| b.message == r.message);
         if !unchanged {

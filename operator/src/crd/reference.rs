@@ -173,7 +173,14 @@ fn one_line(text: &str) -> String {
 
 /// A JSON value as a user writes it: strings without their quotes.
 fn text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    match value {
+        Value::String(s) => s.clone(),
+        // Bounds come as floats (`1000.0`); a user writes the whole number.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) => {
+            format!("{}", n.as_f64().unwrap_or_default() as i64)
+        }
+        other => other.to_string(),
+    }
 }
 
 fn strings(value: &Value) -> impl Iterator<Item = &str> {
@@ -190,7 +197,11 @@ mod tests {
         for kind in ["Connect", "Connector", "Policy"] {
             assert!(doc.contains(&format!("\n## {kind}\n")), "{kind}");
         }
-        for path in ["`spec.class`", "`spec.build.onDemand.plugins.url[].checksum`", "`status.conditions[].type`"] {
+        for path in [
+            "`spec.class`",
+            "`spec.build.onDemand.plugins.url[].checksum`",
+            "`status.conditions[].type`",
+        ] {
             assert!(doc.contains(path), "{path}");
         }
         // Every description reaches a row, on one line, so the table stays a table.
