@@ -91,9 +91,10 @@ struct RunArgs {
     /// Seconds between two observations of a Connect cluster when nothing changes.
     #[arg(long, env = "SLUICE_RESYNC_SECONDS", default_value_t = 30)]
     resync_seconds: u64,
-    /// Watch only this namespace (default: all namespaces).
-    #[arg(long, env = "SLUICE_WATCH_NAMESPACE")]
-    watch_namespace: Option<String>,
+    /// Watch only these namespaces, comma-separated (default: all namespaces). A list needs
+    /// rights in each namespace only, none cluster-wide.
+    #[arg(long, env = "SLUICE_WATCH_NAMESPACE", value_delimiter = ',')]
+    watch_namespace: Vec<String>,
     /// Seconds the built-in OnFailure policy waits after the first restart; the wait doubles
     /// after each further restart.
     #[arg(long, env = "SLUICE_RESTART_BACKOFF_SECONDS", default_value_t = 10)]
@@ -175,7 +176,13 @@ impl RunArgs {
         let base = self.restart_backoff_seconds.max(1);
         controller::Settings {
             resync: Duration::from_secs(self.resync_seconds.max(1)),
-            namespace: self.watch_namespace.clone(),
+            namespaces: {
+                let mut namespaces = self.watch_namespace.clone();
+                namespaces.retain(|n| !n.trim().is_empty());
+                namespaces.sort();
+                namespaces.dedup();
+                namespaces
+            },
             backoff: BackoffSettings {
                 base: Duration::from_secs(base),
                 cap: Duration::from_secs(self.restart_backoff_max_seconds.max(base)),

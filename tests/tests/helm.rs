@@ -54,7 +54,7 @@ fn kinds(docs: &[Value]) -> Vec<String> {
 fn the_chart_lints_clean_with_and_without_a_watched_namespace() {
     let env = TestEnv::require();
     env.helm_ok(&["lint", "--strict", &chart()]);
-    env.helm_ok(&["lint", "--strict", &chart(), "--set", "watchNamespace=team-a"]);
+    env.helm_ok(&["lint", "--strict", &chart(), "--set", "watchNamespaces={team-a,team-b}"]);
 
     let bad = env.helm(&["lint", "--strict", &chart(), "--set", "operator.logFormat=xml"]);
     assert!(!bad.status.success(), "a log format the operator does not know must not lint");
@@ -151,6 +151,46 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     assert_eq!(deployment["spec"]["replicas"], 1);
     assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
 
+    // Listed namespaces: a Role and RoleBinding in each (and the Lease Role), nothing
+    // cluster-wide; the operator gets the list.
+    let listed = documents(&template_ok(&env, &["--set", "watchNamespaces={team-a,team-b}"]));
+    let roles: Vec<String> = listed
+        .iter()
+        .filter(|d| d["kind"] == "Role" || d["kind"] == "RoleBinding")
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["namespace"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        // helm orders by kind; the last of each is the Lease's, in the release namespace.
+        [
+            "Role team-a",
+            "Role team-b",
+            "Role default",
+            "RoleBinding team-a",
+            "RoleBinding team-b",
+            "RoleBinding default"
+        ]
+    );
+    assert!(
+        !listed.iter().any(|d| d["kind"] == "ClusterRole" || d["kind"] == "ClusterRoleBinding")
+    );
+    let deployment = listed.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let watch = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "SLUICE_WATCH_NAMESPACE")
+        .cloned();
+    assert_eq!(watch.unwrap()["value"], "team-a,team-b");
+    let bad = template(&env, &["--set", "watchNamespaces={Team_A}"]);
+    assert!(!bad.status.success(), "a namespace name Kubernetes refuses must not render");
+
     // A mirror is taken; a repository that is not an http(s) URL is refused at install.
     let mirrored =
         template_ok(&env, &["--set", "operator.mavenRepository=https://maven.internal/repo"]);
@@ -221,12 +261,13 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
 }
 
 #[test]
-fn with_a_watched_namespace_the_operator_runs_a_connector_on_the_charts_rights_alone() {
+fn with_listed_namespaces_the_operator_runs_their_connectors_on_the_charts_rights_alone() {
     let env = TestEnv::require();
     env.install_crds();
     let system = env.namespace("helm-system");
-    let team = env.namespace("helm-team");
-    let release = format!("sluice-{team}");
+    let teams = [env.namespace("helm-team-a"), env.namespace("helm-team-b")];
+    let other = env.namespace("helm-other");
+    let release = format!("sluice-{}", teams[0]);
     env.helm_ok(&[
         "install",
         &release,
@@ -235,43 +276,77 @@ fn with_a_watched_namespace_the_operator_runs_a_connector_on_the_charts_rights_a
         &system,
         "--skip-crds",
         "--set",
-        &format!("watchNamespace={team}"),
+        &format!("watchNamespaces={{{},{}}}", teams[0], teams[1]),
     ]);
 
     let sa = format!("system:serviceaccount:{system}:{release}");
-    assert!(can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", &team]));
-    assert!(!can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", &system]));
-    assert!(!can(&env, &sa, &["get", "secrets", "-n", &system]));
+    for team in &teams {
+        assert!(can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", team]));
+    }
+    for ns in [&system, &other] {
+        assert!(!can(&env, &sa, &["watch", "connectors.sluice.dev", "-n", ns]));
+        assert!(!can(&env, &sa, &["get", "secrets", "-n", ns]));
+    }
+    assert!(!can(&env, &sa, &["list", "connectors.sluice.dev", "--all-namespaces"]));
     let cluster_role = env.kubectl(&["get", "clusterrole", &release]);
     assert!(!cluster_role.status.success(), "a namespaced install made a ClusterRole");
 
-    // The operator as the chart's service account, through a token the API server issued.
+    // The operator as the chart's service account, through a token the API server issued,
+    // watching the namespaces the chart lists, as the chart's Deployment would run it.
     let token = env.kubectl_ok(&["create", "token", &release, "-n", &system, "--duration=1h"]);
     let kubeconfig = env.kubeconfig_with_token(&release, token.trim());
-    let operator = Operator::start_as(&kubeconfig, &team, &["--resync-seconds", "5"]);
-
-    let name = format!("{team}-source");
-    let input = env.work_dir.join(format!("{name}.txt"));
-    std::fs::create_dir_all(&env.work_dir).unwrap();
-    std::fs::write(&input, "one\n").unwrap();
-    env.apply(&sluice_e2e::file_source_connector("source", &team, &name, &input, &env.connect_url));
-    wait_for("the connector RUNNING in status", Duration::from_secs(60), || {
-        let c = env.get_json(&["get", "connector", "source", "-n", &team]);
-        if c["status"]["connectorState"] == "RUNNING" {
-            Ok(())
-        } else {
-            Err(format!("{}", c["status"]))
-        }
-    });
-    let events = env.events_of(&team, "source");
-    assert!(
-        events.iter().any(|e| e.starts_with("CreateConnector")),
-        "the service account may record Events: {events:?}"
+    let operator = Operator::start_instance(
+        &kubeconfig,
+        &teams.join(","),
+        &release,
+        &["--resync-seconds", "5"],
     );
 
-    env.kubectl_ok(&["delete", "connector", "source", "-n", &team, "--timeout=30s"]);
-    let names = env.connect_get("/connectors").unwrap();
-    assert!(!names.as_array().unwrap().iter().any(|n| n == name.as_str()), "{names}");
+    std::fs::create_dir_all(&env.work_dir).unwrap();
+    let source = |ns: &str| {
+        let name = format!("{ns}-source");
+        let input = env.work_dir.join(format!("{name}.txt"));
+        std::fs::write(&input, "one\n").unwrap();
+        env.apply(&sluice_e2e::file_source_connector(
+            "source",
+            ns,
+            &name,
+            &input,
+            &env.connect_url,
+        ));
+        name
+    };
+    let names: Vec<String> = teams.iter().map(|t| source(t)).collect();
+    let ignored = source(&other);
+    for team in &teams {
+        wait_for("the connector RUNNING in status", Duration::from_secs(60), || {
+            let c = env.get_json(&["get", "connector", "source", "-n", team]);
+            if c["status"]["connectorState"] == "RUNNING" {
+                Ok(())
+            } else {
+                Err(format!("{}", c["status"]))
+            }
+        });
+        let events = env.events_of(team, "source");
+        assert!(
+            events.iter().any(|e| e.starts_with("CreateConnector")),
+            "the service account may record Events: {events:?}"
+        );
+    }
+    // The namespace not listed is not the operator's: its Connector is left alone.
+    let c = env.get_json(&["get", "connector", "source", "-n", &other]);
+    assert!(c["status"].is_null(), "a Connector outside the list got a status: {c}");
+    let on_worker = env.connect_get("/connectors").unwrap();
+    assert!(!on_worker.as_array().unwrap().iter().any(|n| n == ignored.as_str()), "{on_worker}");
+
+    for team in &teams {
+        env.kubectl_ok(&["delete", "connector", "source", "-n", team, "--timeout=30s"]);
+    }
+    let on_worker = env.connect_get("/connectors").unwrap();
+    for name in &names {
+        assert!(!on_worker.as_array().unwrap().iter().any(|n| n == name.as_str()), "{on_worker}");
+    }
+    env.kubectl_ok(&["delete", "namespace", &other, "--wait=false"]);
     let log = operator.log_text();
     assert!(!log.contains("forbidden"), "the chart's rights fell short:\n{log}");
 }

@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{
     Api, Resource, ResourceExt,
     api::{ListParams, Patch, PatchParams},
-    runtime::{controller::Action as Requeue, events::EventType, watcher},
+    runtime::{WatchStreamExt, controller::Action as Requeue, events::EventType, watcher},
 };
 use serde::Serialize;
 use tracing::info;
@@ -31,13 +31,12 @@ use crate::crd::{Connect, ConnectStatus};
 const PLUGINS_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn run(ctx: Arc<Context>) {
-    let connects: Api<Connect> = ctx.watched();
-    let sets: Api<StatefulSet> = ctx.watched();
+    let connects = ctx.watch::<Connect>(watcher::Config::default().any_semantic());
     let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=sluice");
-    let config = watcher::Config::default().any_semantic();
-    let controller = super::runner::controller("connect", connects, config, ctx.health.clone())
+    let sets = ctx.watch::<StatefulSet>(managed).touched_objects();
+    let controller = super::runner::controller("connect", connects, ctx.health.clone())
         // A worker becoming ready (or not) shows in the status without waiting for a resync.
-        .owns(sets, managed);
+        .owns_stream(sets);
     super::runner::run("connect", controller, reconcile, ctx).await;
 }
 

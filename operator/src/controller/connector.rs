@@ -73,15 +73,13 @@ impl super::runner::Failure for Error {
 }
 
 pub async fn run(ctx: Arc<Context>) {
-    let api: Api<Connector> = ctx.watched();
     let triggers = UnboundedReceiverStream::new(ctx.take_connector_triggers()).map(|t| {
         crate::metrics::queued(CONTROLLER, -1);
         t
     });
     let controller = super::runner::controller(
         CONTROLLER,
-        api,
-        watcher::Config::default().any_semantic(),
+        ctx.watch::<Connector>(watcher::Config::default().any_semantic()),
         ctx.health.clone(),
     )
     .reconcile_on(triggers);

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod resolvers;
 pub mod restart_policy;
 pub mod runner;
+pub mod scope;
 pub mod status_write;
 pub mod transforms;
 
@@ -32,8 +33,8 @@ pub const FIELD_MANAGER: &str = "sluice";
 pub struct Settings {
     /// How often each Connect cluster is observed when nothing happens.
     pub resync: Duration,
-    /// The one namespace to watch; `None` watches all.
-    pub namespace: Option<String>,
+    /// The namespaces to watch; empty watches all.
+    pub namespaces: Vec<String>,
     /// The built-in `OnFailure` restart policy's backoff.
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
@@ -72,7 +73,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             resync: Duration::from_secs(30),
-            namespace: None,
+            namespaces: Vec::new(),
             backoff: BackoffSettings::default(),
             policy_cache: None,
             connect: ConnectSettings::default(),
@@ -131,19 +132,24 @@ impl Context {
         })
     }
 
-    /// The API of `K` over the watched namespaces.
-    pub fn watched<K>(&self) -> kube::Api<K>
+    /// The events of `K` in the watched namespaces, as one watch ([`scope::watch`]).
+    pub fn watch<K>(
+        &self,
+        config: kube::runtime::watcher::Config,
+    ) -> futures::stream::BoxStream<
+        'static,
+        Result<kube::runtime::watcher::Event<K>, kube::runtime::watcher::Error>,
+    >
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
             + Clone
             + serde::de::DeserializeOwned
-            + std::fmt::Debug,
+            + std::fmt::Debug
+            + Send
+            + 'static,
         K::DynamicType: Default,
     {
-        match &self.settings.namespace {
-            Some(ns) => kube::Api::namespaced(self.client.clone(), ns),
-            None => kube::Api::all(self.client.clone()),
-        }
+        scope::watch(self.client.clone(), &self.settings.namespaces, config)
     }
 
     /// The Connectors the Connect pollers want reconciled; taken once, by the controller.

@@ -70,9 +70,8 @@ impl PolicyRegistry {
 }
 
 pub async fn run(ctx: Arc<Context>) {
-    let api: Api<Policy> = ctx.watched();
-    let config = watcher::Config::default().any_semantic();
-    let controller = super::runner::controller("policy", api, config, ctx.health.clone());
+    let events = ctx.watch::<Policy>(watcher::Config::default().any_semantic());
+    let controller = super::runner::controller("policy", events, ctx.health.clone());
     super::runner::run("policy", controller, reconcile, ctx).await;
 }
 

@@ -84,8 +84,10 @@ where
 /// (`Store::wait_until_ready` wakes only its last waiter, which is the controller's own.)
 pub fn controller<K>(
     name: &'static str,
-    api: kube::Api<K>,
-    config: kube::runtime::watcher::Config,
+    events: impl futures::Stream<
+        Item = Result<kube::runtime::watcher::Event<K>, kube::runtime::watcher::Error>,
+    > + Send
+    + 'static,
     health: Arc<super::health::Health>,
 ) -> Controller<K>
 where
@@ -96,7 +98,7 @@ where
     health.register(name);
     let writer = reflector::store::Writer::<K>::default();
     let reader = writer.as_reader();
-    let events = watcher(api, config).inspect(move |event| {
+    let events = events.inspect(move |event| {
         if matches!(event, Ok(watcher::Event::InitDone)) {
             health.synced(name);
         }
