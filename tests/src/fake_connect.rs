@@ -97,6 +97,16 @@ impl FakeConnect {
         self.log.lock().expect("log lock").clone()
     }
 
+    /// Every write so far, as `METHOD path`. Validation is left out: a read by another verb,
+    /// made before each create.
+    pub fn writes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && !r.path.ends_with("/config/validate"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
     /// Marks `name` FAILED, as a worker does when a connector throws; `false` if absent.
     pub fn fail(&self, name: &str) -> bool {
         let mut state = self.state.lock().expect("state lock");
