@@ -1,4 +1,6 @@
-//! JSON shapes of the Connect REST API (Kafka 3.9, `connect/runtime/.../rest/entities`).
+//! JSON shapes of the Connect REST API (Kafka 3.9, `connect/runtime/.../rest/entities`): plain
+//! data, every REST shape Sluice uses and nowhere else, shared by the pure core and the
+//! client in `connect_rest`.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
 //! The installer's input: the plugins the operator resolved for a Connect cluster, each an
 //! archive URL with its sha512, written by the operator into a ConfigMap that the init
-//! container mounts.
+//! container mounts. Plain data, shared by the pure core (which renders it) and the
+//! installer (which reads it), so neither imports the other.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! Cutting text to a size a status field, an Event note or a log line can hold.
+//! Text shown to users (a status field, an Event note, a log line): cut to a size it can
+//! hold, URLs without the credentials they may carry.
 
 /// `s` cut to at most `max_bytes` (on a character boundary) followed by `marker`, or `s`
 /// itself when it fits.
@@ -13,9 +14,27 @@ pub fn truncate(s: &str, max_bytes: usize, marker: &str) -> String {
     format!("{}{marker}", &s[..end])
 }
 
+/// The URL without user information or query, which may carry credentials.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<invalid URL>".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::truncate;
+    use super::{redacted_url, truncate};
+
+    #[test]
+    fn urls_lose_credentials_before_they_are_shown() {
+        assert_eq!(redacted_url("https://u:p@h/x.zip?token=t"), "https://h/x.zip");
+    }
 
     #[test]
     fn cuts_on_a_character_boundary() {

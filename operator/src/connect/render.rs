@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use super::worker_version::{self, KafkaVersion};
 use crate::connect_endpoint::REST_PORT;
 use crate::crd::Connect;
-use crate::installer::{PluginArchive, PluginList};
+use crate::plugin_list::{PluginArchive, PluginList};
 
 /// Where the installer puts plugins and the worker finds them.
 pub const PLUGIN_PATH: &str = "/opt/sluice/plugins";

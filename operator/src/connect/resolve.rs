@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::crd::{
     ConfluentHubPlugin, Connect, CustomPlugin, MavenPlugin, PluginLocationType, UrlPlugin,
 };
-use crate::installer::plugin_list::{is_plugin_name, is_sha512_hex};
+use crate::plugin_list::{is_plugin_name, is_sha512_hex};
 
 /// Where Confluent Hub's API is when the operator is not told otherwise.
 pub const DEFAULT_HUB_URL: &str = "https://api.hub.confluent.io";

@@ -5,9 +5,9 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::conditions::ConditionUpdate;
 use crate::connect::render::INSTALLER_CONTAINER;
-use crate::connect_rest::PluginInfo;
+use crate::connect_wire::PluginInfo;
 use crate::crd::{ConnectSpec, InstalledConnectorClass, MountedSecretStatus, ResolvedPlugin};
-use crate::installer::PluginArchive;
+use crate::plugin_list::PluginArchive;
 
 pub const READY: &str = "Ready";
 pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
@@ -184,7 +184,7 @@ pub fn resolved(plugins: &[PluginArchive]) -> Vec<ResolvedPlugin> {
             name: p.name.clone(),
             version: p.version.clone(),
             source: p.source.clone(),
-            archive_url: crate::installer::download::redacted(&p.archive_url),
+            archive_url: crate::text::redacted_url(&p.archive_url),
             sha512: Some(p.sha512.clone()),
         })
         .collect()

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::RestError;
-use super::wire::{
+use crate::connect_wire::{
     ConfigInfos, CreateConnector, ErrorBody, ExpandedConnector, InitialState, PluginInfo,
 };
 

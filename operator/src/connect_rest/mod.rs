@@ -1,13 +1,12 @@
-//! The Kafka Connect REST API, as the real worker speaks it: the wire shapes in `wire`, the
-//! client in `client`. Every REST shape Sluice uses is defined here and nowhere else.
+//! The Kafka Connect REST API client, over the wire shapes of [`crate::connect_wire`] (which
+//! the pure core imports without this client).
 
 mod client;
 mod error;
-mod wire;
 
-pub use client::{Auth, ConnectClient};
-pub use error::RestError;
-pub use wire::{
+pub use crate::connect_wire::{
     ConfigInfos, ConnectorInfo, ConnectorStateInfo, ExpandedConnector, InitialState, PluginInfo,
     StateInfo, TaskState,
 };
+pub use client::{Auth, ConnectClient};
+pub use error::RestError;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::connect_rest::ExpandedConnector;
+use crate::connect_wire::ExpandedConnector;
 
 /// A connector's or task's runtime state as Connect reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

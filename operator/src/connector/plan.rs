@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::annotations::{OneOff, Request};
 use super::restart::{self, BackoffSettings, Decision, RestartHistory};
 use super::{ConnectorRunState, DesiredConnector, ObservedConnector};
-use crate::connect_rest::InitialState;
+use crate::connect_wire::InitialState;
 use crate::crd::{ConnectorTargetState, RestartPolicyType};
 
 /// One call Sluice makes to Connect.

@@ -16,9 +16,9 @@ use super::{Context, host_services::ClusterServices};
 use crate::connect::resolve::{self, Failure, Reference, Source};
 use crate::connector::redact::Redactor;
 use crate::crd::{ConfluentHubPlugin, Connect, CustomPlugin, ResolvedPlugin};
-use crate::installer::PluginArchive;
-use crate::installer::download::redacted;
+use crate::plugin_list::PluginArchive;
 use crate::policy::{self, HostServices, World};
+use crate::text::redacted_url as redacted;
 
 /// The longest time one Hub or repository request may take; a digest download gets longer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

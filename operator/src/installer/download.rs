@@ -7,7 +7,8 @@ use std::{path::Path, time::Duration};
 use sha2::{Digest, Sha512};
 use tokio::io::AsyncWriteExt;
 
-use super::plugin_list::PluginArchive;
+use crate::plugin_list::PluginArchive;
+use crate::text::redacted_url as redacted;
 
 /// Why a download failed, in words that name the fix where there is one.
 #[derive(Debug)]
@@ -98,27 +99,4 @@ async fn fetch(
         )));
     }
     Ok(format!("{:x}", hasher.finalize()))
-}
-
-/// The URL without user information or query, which may carry credentials.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        }
-        Err(_) => "<invalid URL>".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_credentials_before_they_are_shown() {
-        assert_eq!(redacted("https://u:p@h/x.zip?token=t"), "https://h/x.zip");
-    }
 }

@@ -14,7 +14,6 @@ pub mod classes;
 pub mod download;
 pub mod entry_path;
 pub mod manifest;
-pub mod plugin_list;
 
 use std::{
     fmt,
@@ -25,8 +24,8 @@ use std::{
 
 use futures::StreamExt;
 
+pub use crate::plugin_list::{PluginArchive, PluginList};
 pub use manifest::{InstalledPlugin, Manifest};
-pub use plugin_list::{PluginArchive, PluginList};
 
 use budget::Budget;
 
@@ -162,7 +161,7 @@ async fn stage(
 ) -> Result<InstalledPlugin, String> {
     std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
     let archive_path = work.join("archive");
-    tracing::info!(plugin = %plugin.name, url = %download::redacted(&plugin.archive_url), "downloading");
+    tracing::info!(plugin = %plugin.name, url = %crate::text::redacted_url(&plugin.archive_url), "downloading");
     download::download(client, plugin, &archive_path, options.timeout, options.retries).await?;
 
     let unpacked = work.join("unpacked");

@@ -264,7 +264,7 @@ impl PolicyEngine {
             instance.sluice_policy_resolver().call_resolve(&mut *store, input)
         })?;
         let archive = result.map_err(|e| PolicyError::Rejected(text(e)))?;
-        if !crate::installer::plugin_list::is_sha512_hex(&archive.sha512) {
+        if !crate::plugin_list::is_sha512_hex(&archive.sha512) {
             return Err(PolicyError::BadOutput {
                 detail: "sha512 must be 128 lowercase hex digits".into(),
             });
