@@ -14,8 +14,8 @@
 use std::time::{Duration, Instant};
 
 use sluice_e2e::{
-    Operator, Sample, TestEnv, fake_connect::FakeConnect, histogram_quantile, metric,
-    node::condition, parse_metrics, wait_for,
+    Operator, TestEnv, fake_connect::FakeConnect, histogram_quantile, metric, node::condition,
+    parse_metrics, wait_for,
 };
 
 fn main() {
@@ -77,7 +77,16 @@ fn main() {
     let window = Instant::now();
     std::thread::sleep(Duration::from_secs(resyncs * resync));
     let calls = fake.request_count() - before;
-    let api_calls = api_requests(&env) - api_before;
+    let api_after = api_requests(&env);
+    // By resource and verb, so that whatever the window holds is named.
+    let api_in_window: Vec<String> = api_after
+        .iter()
+        .filter_map(|(key, n)| {
+            let d = n - api_before.get(key).copied().unwrap_or(0.0);
+            (d > 0.0).then(|| format!("{} {}: {d}", key.1, key.0))
+        })
+        .collect();
+    let api_calls: f64 = api_after.values().sum::<f64>() - api_before.values().sum::<f64>();
     let cpu_window = cpu_seconds(&operator) - cpu_before;
     let cpu_total = cpu_seconds(&operator);
     let api_per_connector_per_resync = api_calls / (count as f64 * resyncs as f64);
@@ -93,7 +102,7 @@ fn main() {
     println!("REST calls in the window           {calls} ({writes} writes)");
     println!("failed connectors (Never / no retries) {}", failing.len());
     println!("REST calls per connector per resync {per_connector_per_resync:.5} (target < 0.01)");
-    println!("API server requests in the window  {api_calls}");
+    println!("API server requests in the window  {api_calls} {api_in_window:?}");
     println!("API requests per connector per resync {api_per_connector_per_resync:.5}");
     println!("metrics                            {}", if metrics { "on" } else { "off" });
     println!("operator resident memory           {:.1} MiB", rss_kib as f64 / 1024.0);
@@ -138,17 +147,22 @@ fn count_with(env: &TestEnv, ns: &str, type_: &str) -> usize {
 
 /// Requests the API server has served, watches aside (a watch is one long request): only the
 /// operator talks to this API server while the window runs.
-fn api_requests(env: &TestEnv) -> f64 {
+fn api_requests(env: &TestEnv) -> std::collections::BTreeMap<(String, String), f64> {
     let out = env.kubectl(&["get", "--raw", "/metrics"]);
     sluice_e2e::assert_success(&out, "reading the API server's metrics");
     let (_, samples) = parse_metrics(&String::from_utf8_lossy(&out.stdout))
         .expect("the API server's metrics parse");
-    let served = |s: &&Sample| {
-        s.name == "apiserver_request_total"
-            && s.labels.get("verb").is_some_and(|v| v != "WATCH")
-            && s.labels.get("resource").is_some_and(|r| !r.is_empty())
-    };
-    samples.iter().filter(served).map(|s| s.value).sum()
+    let mut by_resource = std::collections::BTreeMap::new();
+    for s in samples.iter().filter(|s| s.name == "apiserver_request_total") {
+        let (Some(verb), Some(resource)) = (s.labels.get("verb"), s.labels.get("resource")) else {
+            continue;
+        };
+        if verb != "WATCH" && !resource.is_empty() {
+            let key = (resource.clone(), verb.clone());
+            *by_resource.entry(key).or_insert(0.0) += s.value;
+        }
+    }
+    by_resource
 }
 
 /// User and system CPU the operator process has used.
