@@ -190,3 +190,58 @@ fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops()
     wait_for("m3 Ready with the policy controller gone", WAIT, || ready(&env, &ns, "m3"));
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn a_failure_that_persists_is_counted_by_category_and_told_in_an_event() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("operate-failing");
+    // A service account that may read Connectors and record Events but not write
+    // Connectors: every reconcile fails adding its finalizer, Forbidden.
+    env.apply(&format!(
+        r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: read-only, namespace: {ns}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: read-only, namespace: {ns}}}
+rules:
+  - apiGroups: [sluice.dev]
+    resources: [connectors, connects, policies]
+    verbs: [get, list, watch]
+  - apiGroups: [events.k8s.io]
+    resources: [events]
+    verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: read-only, namespace: {ns}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-only}}
+subjects: [{{kind: ServiceAccount, name: read-only, namespace: {ns}}}]
+"#
+    ));
+    let token = env.kubectl_ok(&["create", "token", "read-only", "-n", &ns, "--duration=1h"]);
+    let kubeconfig = env.kubeconfig_with_token(&format!("{ns}-read-only"), token.trim());
+    let op = Operator::start_as(&kubeconfig, &ns, &["--resync-seconds", "5"]);
+    let fake = FakeConnect::start();
+    env.apply(&connector(&ns, "stuck", &fake.url));
+
+    let event = wait_for("a ReconcileFailing Event", WAIT, || {
+        env.events_of(&ns, "stuck")
+            .into_iter()
+            .find(|e| e.starts_with("ReconcileFailing"))
+            .ok_or_else(|| format!("{:?}", env.events_of(&ns, "stuck")))
+    });
+    assert!(event.contains("3 reconciles in a row failed (Forbidden)"), "{event}");
+    assert!(event.contains("forbidden"), "the API server's reason: {event}");
+    let errors = [("controller", "connector"), ("category", "Forbidden")];
+    assert!(metric(&scrape(&op), "sluice_reconcile_errors_total", &errors) >= 3.0);
+    // Once per streak, not once per retry.
+    std::thread::sleep(Duration::from_secs(5));
+    let told =
+        env.events_of(&ns, "stuck").iter().filter(|e| e.starts_with("ReconcileFailing")).count();
+    assert_eq!(told, 1, "{:?}", env.events_of(&ns, "stuck"));
+    assert!(fake.writes().is_empty(), "nothing reached Connect: {:?}", fake.writes());
+    env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}

@@ -57,6 +57,10 @@ impl Backoff {
     }
 }
 
+/// Consecutive failures of one object after which a Warning Event says so, once per streak:
+/// a blip retries quietly, a failure that persists reaches `kubectl describe`.
+pub const PERSISTENT_AFTER: u32 = 3;
+
 /// Consecutive failures per object, forgotten on its next success.
 struct Failures<K: Resource> {
     counts: Mutex<HashMap<ObjectRef<K>, u32>>,
@@ -114,7 +118,13 @@ pub async fn run<K, E, F, Fut>(
     reconcile: F,
     ctx: Arc<Context>,
 ) where
-    K: Resource + Clone + serde::de::DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
     K::DynamicType: Eq + Hash + Clone + Debug + Default + Unpin + Send + Sync,
     F: Fn(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Requeue, E>> + Send + 'static,
@@ -142,7 +152,7 @@ pub async fn run<K, E, F, Fut>(
             result
         }
     };
-    let error_policy = move |object: Arc<K>, error: &E, _: Arc<Context>| {
+    let error_policy = move |object: Arc<K>, error: &E, ctx: Arc<Context>| {
         let n = on_error.bump(ObjectRef::from_obj(&*object));
         let delay = backoff.delay(n, rand::random::<f64>());
         warn!(
@@ -153,6 +163,24 @@ pub async fn run<K, E, F, Fut>(
             retry_in_ms = delay.as_millis() as u64,
             "reconcile failed; will retry"
         );
+        if n == PERSISTENT_AFTER {
+            let note = format!(
+                "{n} reconciles in a row failed ({}): {error}; retrying with backoff up to every {} s",
+                error.category(),
+                backoff.cap.as_secs()
+            );
+            tokio::spawn(async move {
+                super::events::publish(
+                    &ctx,
+                    &*object,
+                    kube::runtime::events::EventType::Warning,
+                    "ReconcileFailing",
+                    "Reconcile",
+                    &note,
+                )
+                .await;
+            });
+        }
         Requeue::requeue(delay)
     };
     let shutdown = ctx.shutdown.clone();
