@@ -1,12 +1,16 @@
-//! What a Connect's status says, planned from what the controller observed: the conditions,
-//! the resolved plugins, the mounts and the classes the workers offer.
+//! What a Connect's status says, decided from what the controller observed: the conditions,
+//! the resolved plugins, the mounts and the classes the workers offer ([`next_status`]), and
+//! the Warning Events a change of them calls for ([`announcements`]).
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::{apps::v1::StatefulSetStatus, core::v1::Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::conditions::ConditionUpdate;
 use crate::connect::render::INSTALLER_CONTAINER;
 use crate::connect_wire::PluginInfo;
-use crate::crd::{ConnectSpec, InstalledConnectorClass, MountedSecretStatus, ResolvedPlugin};
+use crate::crd::{
+    ConnectSpec, ConnectStatus, InstalledConnectorClass, MountedSecretStatus, ResolvedPlugin,
+};
 use crate::plugin_list::PluginArchive;
 
 pub const READY: &str = "Ready";
@@ -15,7 +19,86 @@ pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
 /// Ready's reason when the API server refused a rendered object (a 400, 403 or 422).
 pub const APPLY_REFUSED: &str = "ApplyRefused";
 
-/// What one reconcile saw.
+/// Everything one reconcile read, and what its apply did, that the status is decided from.
+#[derive(Clone)]
+pub struct Seen<'a> {
+    pub spec: &'a ConnectSpec,
+    pub generation: Option<i64>,
+    /// Where the cluster's REST API is reachable.
+    pub rest_endpoint: String,
+    /// The plugins resolved, or a line per plugin that was not.
+    pub resolution: Result<&'a [PluginArchive], Vec<String>>,
+    /// A line per mounted Secret that does not exist.
+    pub missing_secrets: Vec<String>,
+    /// The object of the rendered set the API server refused; nothing was applied.
+    pub refused: Option<String>,
+    /// The StatefulSet's status as the API server has it after the apply, if it exists.
+    pub stateful_set: Option<&'a StatefulSetStatus>,
+    /// The workers' pods.
+    pub pods: &'a [Pod],
+    /// The workers' `GET /connector-plugins`, when they answered.
+    pub offered: Option<&'a [PluginInfo]>,
+}
+
+/// The status `seen` calls for, from the `previous` one: what was not seen this time (the
+/// resolved plugins while resolution fails, the classes while the workers do not answer)
+/// stays as it was, since it changes only when the plugins do.
+pub fn next_status(
+    previous: Option<&ConnectStatus>,
+    seen: &Seen<'_>,
+    now: jiff::Timestamp,
+) -> ConnectStatus {
+    let mut next = previous.cloned().unwrap_or_default();
+    next.observed_generation = seen.generation;
+    next.rest_endpoint = Some(seen.rest_endpoint.clone());
+    next.mounts = mounts(seen.spec);
+    let ready_replicas = seen.stateful_set.and_then(|s| s.ready_replicas).unwrap_or(0);
+    if let Some(set) = seen.stateful_set {
+        next.replicas = Some(set.replicas);
+        next.ready_replicas = Some(ready_replicas);
+    }
+    if let (Ok(plugins), true) = (&seen.resolution, seen.missing_secrets.is_empty()) {
+        next.plugins = resolved(plugins);
+    }
+    if let Some(offered) = seen.offered {
+        next.installed_connector_classes = classes(offered);
+    }
+    let observed = Observed {
+        resolution: seen.resolution.as_ref().map(|p| p.len()).map_err(Clone::clone),
+        missing_secrets: seen.missing_secrets.clone(),
+        desired_replicas: seen.spec.replicas,
+        ready_replicas,
+        install_failures: install_failures(seen.pods),
+        installed_somewhere: installer_finished(seen.pods) || ready_replicas > 0,
+        image_failures: image_failures(seen.pods),
+        refused: seen.refused.clone(),
+    };
+    apply(&mut next.conditions, &observed, seen.generation, now);
+    next
+}
+
+/// A Warning Event to publish: `(reason, message)`.
+pub type Announcement = (String, String);
+
+/// The Warning Events going from conditions `before` to `next` calls for: one for each
+/// condition that turned bad or changed its message while bad, and for `Ready` when what
+/// blocks it is the user's to fix (a missing Secret, a refused object), so each change is
+/// told once and not at every resync.
+pub fn announcements(before: &[Condition], next: &[Condition]) -> Vec<Announcement> {
+    let changed = |c: &Condition| {
+        !crate::conditions::find(before, &c.type_)
+            .is_some_and(|b| b.status == c.status && b.message == c.message)
+    };
+    let told_on_ready = ["SecretMissing", APPLY_REFUSED];
+    next.iter()
+        .filter(|c| c.status == "False")
+        .filter(|c| c.type_ != READY || told_on_ready.contains(&c.reason.as_str()))
+        .filter(|c| changed(c))
+        .map(|c| (c.reason.clone(), c.message.clone()))
+        .collect()
+}
+
+/// What one reconcile saw, as the conditions need it.
 #[derive(Debug)]
 pub struct Observed {
     /// The number of plugins resolved, or a line per plugin that was not.
@@ -299,6 +382,176 @@ pub fn installer_finished(pods: &[Pod]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spec(replicas: i32) -> ConnectSpec {
+        serde_json::from_value(serde_json::json!({
+            "replicas": replicas,
+            "mountedSecrets": [{"secretRef": "creds"}],
+            "dependencies": {"kafka": {"bootstrapEndpoint": "kafka:9092"}},
+        }))
+        .unwrap()
+    }
+
+    fn archive(name: &str) -> PluginArchive {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "source": "url",
+            "archiveUrl": format!("https://u:p@h/{name}.zip?token=t"), "sha512": "ab",
+        }))
+        .unwrap()
+    }
+
+    fn set(replicas: i32, ready: i32) -> StatefulSetStatus {
+        StatefulSetStatus { replicas, ready_replicas: Some(ready), ..StatefulSetStatus::default() }
+    }
+
+    fn offered(class: &str) -> PluginInfo {
+        serde_json::from_value(
+            serde_json::json!({"class": class, "type": "source", "version": "1"}),
+        )
+        .unwrap()
+    }
+
+    fn ready_of(status: &ConnectStatus) -> (String, String) {
+        let r = crate::conditions::find(&status.conditions, READY).unwrap();
+        (r.status.clone(), r.reason.clone())
+    }
+
+    #[test]
+    fn next_status_decides_from_what_was_seen_and_keeps_what_was_not() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let spec = spec(2);
+        let plugins = [archive("s3")];
+        let classes = [offered("org.example.S3Source")];
+        let healthy = Seen {
+            spec: &spec,
+            generation: Some(4),
+            rest_endpoint: "http://c.ns.svc:8083".into(),
+            resolution: Ok(&plugins),
+            missing_secrets: Vec::new(),
+            refused: None,
+            stateful_set: None,
+            pods: &[],
+            offered: Some(&classes),
+        };
+        let two_ready = set(2, 2);
+        let one_ready = set(2, 1);
+        let unresolved =
+            || Err(vec!["plugin s3 (spec.build.onDemand.plugins.url[0]): HTTP 404".into()]);
+        // (case, seen, Ready status and reason, plugins shown, classes shown)
+        let table = [
+            (
+                "all workers ready",
+                Seen { stateful_set: Some(&two_ready), ..healthy.clone() },
+                ("True", "WorkersReady"),
+                1,
+                1,
+            ),
+            (
+                "one of two ready",
+                Seen { stateful_set: Some(&one_ready), ..healthy.clone() },
+                ("False", "WorkersNotReady"),
+                1,
+                1,
+            ),
+            (
+                "a plugin unresolvable: the last plugins stay",
+                Seen { resolution: unresolved(), ..healthy.clone() },
+                ("False", "PluginUnresolvable"),
+                1,
+                1,
+            ),
+            (
+                "a Secret missing",
+                Seen {
+                    missing_secrets: vec![
+                        "spec.mountedSecrets[0]: Secret creds does not exist".into(),
+                    ],
+                    ..healthy.clone()
+                },
+                ("False", "SecretMissing"),
+                1,
+                1,
+            ),
+            (
+                "an object refused",
+                Seen {
+                    refused: Some("ConfigMap c-config: too long".into()),
+                    stateful_set: Some(&two_ready),
+                    ..healthy.clone()
+                },
+                ("False", APPLY_REFUSED),
+                1,
+                1,
+            ),
+            (
+                "workers not answering: the last classes stay",
+                Seen { offered: None, stateful_set: Some(&two_ready), ..healthy.clone() },
+                ("True", "WorkersReady"),
+                1,
+                1,
+            ),
+        ];
+        let previous =
+            next_status(None, &Seen { stateful_set: Some(&two_ready), ..healthy.clone() }, now);
+        for (case, seen, (status, reason), plugins, classes) in table {
+            let next = next_status(Some(&previous), &seen, now);
+            assert_eq!(ready_of(&next), (status.to_owned(), reason.to_owned()), "{case}");
+            assert_eq!(next.plugins.len(), plugins, "{case}");
+            assert_eq!(next.installed_connector_classes.len(), classes, "{case}");
+            assert_eq!(next.observed_generation, Some(4), "{case}");
+            assert_eq!(next.mounts[0].path, "/mnt/secrets/creds", "{case}");
+            assert_eq!(next.rest_endpoint.as_deref(), Some("http://c.ns.svc:8083"), "{case}");
+            // The status never shows a URL's credentials.
+            assert_eq!(next.plugins[0].archive_url, "https://h/s3.zip", "{case}");
+        }
+        // Nothing known yet: no worker counts, and an unresolved first try shows no plugins.
+        let first = next_status(None, &Seen { resolution: unresolved(), ..healthy.clone() }, now);
+        assert_eq!((first.replicas, first.plugins.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_change_is_announced_once_and_only_what_the_user_can_fix_on_ready() {
+        let c = |type_: &str, status: &str, reason: &str, message: &str| Condition {
+            type_: type_.into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: message.into(),
+            last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                jiff::Timestamp::UNIX_EPOCH,
+            ),
+            observed_generation: None,
+        };
+        let unresolved = c(PLUGINS_RESOLVED, "False", "PluginUnresolvable", "plugin s3: 404");
+        let missing = c(READY, "False", "SecretMissing", "Secret creds does not exist");
+        let not_ready = c(READY, "False", "WorkersNotReady", "0 of 2 workers ready");
+        let refused = c(READY, "False", APPLY_REFUSED, "the API server refused ConfigMap c-config");
+        // (case, conditions before, conditions next, the reasons told)
+        type Case<'a> = (&'a str, Vec<Condition>, Vec<Condition>, &'a [&'a str]);
+        let table: [Case<'_>; 7] = [
+            ("a condition turns bad", vec![], vec![unresolved.clone()], &["PluginUnresolvable"]),
+            ("still bad, same message", vec![unresolved.clone()], vec![unresolved.clone()], &[]),
+            (
+                "still bad, new message",
+                vec![unresolved.clone()],
+                vec![c(PLUGINS_RESOLVED, "False", "PluginUnresolvable", "plugin s3: 500")],
+                &["PluginUnresolvable"],
+            ),
+            ("workers starting is no news", vec![], vec![not_ready.clone()], &[]),
+            (
+                "a missing Secret is",
+                vec![not_ready.clone()],
+                vec![missing.clone()],
+                &["SecretMissing"],
+            ),
+            ("a refused object is", vec![not_ready], vec![refused.clone()], &[APPLY_REFUSED]),
+            ("and only once", vec![refused.clone()], vec![refused], &[]),
+        ];
+        for (case, before, next, want) in table {
+            let told: Vec<String> =
+                announcements(&before, &next).into_iter().map(|(r, _)| r).collect();
+            assert_eq!(told, want, "{case}");
+        }
+    }
 
     fn pod(name: &str, state: serde_json::Value) -> Pod {
         serde_json::from_value(serde_json::json!({

@@ -22,10 +22,9 @@ use serde::Serialize;
 use tracing::info;
 
 use super::{Context, FIELD_MANAGER, connect_access, events};
-use crate::conditions;
 use crate::connect::{render, status};
 use crate::connect_endpoint;
-use crate::crd::{Connect, ConnectStatus};
+use crate::crd::Connect;
 
 /// How long the status waits for the workers' `GET /connector-plugins`.
 const PLUGINS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,56 +47,36 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     }
     let namespace = connect.namespace().unwrap_or_default();
     let name = connect.name_any();
-    let mut next = connect.status.clone().unwrap_or_default();
-    next.observed_generation = connect.metadata.generation;
-    next.rest_endpoint =
-        Some(connect_endpoint::url(&ctx.settings.connect.rest_url_template, &name, &namespace));
-    next.mounts = status::mounts(&connect.spec);
 
-    let mut observed =
-        status::Observed { desired_replicas: connect.spec.replicas, ..status::Observed::default() };
+    // Observe what the apply needs, and apply when nothing blocks it.
     let resolved = ctx.resolvers.resolve(&ctx, &connect, &namespace).await;
     let secret_versions = secret_versions(&ctx, &connect, &namespace).await?;
-    observed.missing_secrets = secret_versions.as_ref().err().cloned().unwrap_or_default();
     // Read once: the roll check compares with it, and the status reads the applied one.
     let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut stateful_set = sets.get_opt(&name).await?;
-    match (&resolved, &secret_versions) {
-        (Ok(plugins), Ok(versions)) => {
-            observed.resolution = Ok(plugins.len());
-            next.plugins = status::resolved(plugins);
-            let inputs = render::Inputs {
-                plugins,
-                operator_image: &ctx.settings.connect.operator_image,
-                secret_versions: versions,
-            };
-            let rendered = render::render(&connect, &name, &namespace, &inputs);
-            match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
-                Ok(applied) => stateful_set = Some(applied),
-                Err(refused) => observed.refused = Some(refused),
-            }
+    let mut refused = None;
+    if let (Ok(plugins), Ok(versions)) = (&resolved, &secret_versions) {
+        let inputs = render::Inputs {
+            plugins,
+            operator_image: &ctx.settings.connect.operator_image,
+            secret_versions: versions,
+        };
+        let rendered = render::render(&connect, &name, &namespace, &inputs);
+        match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
+            Ok(applied) => stateful_set = Some(applied),
+            Err(why) => refused = Some(why),
         }
-        (Err(failures), _) => {
-            observed.resolution = Err(failures.iter().map(ToString::to_string).collect());
-        }
-        (Ok(_), Err(_)) => {}
     }
-    if let Some(set) = stateful_set {
-        let s = set.status.unwrap_or_default();
-        next.replicas = Some(s.replicas);
-        observed.ready_replicas = s.ready_replicas.unwrap_or(0);
-        next.ready_replicas = Some(observed.ready_replicas);
-    }
+
+    // Observe the workers.
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
     let selector =
         format!("app.kubernetes.io/instance={name},app.kubernetes.io/name=kafka-connect");
     let pods = pods.list(&ListParams::default().labels(&selector)).await?.items;
-    observed.install_failures = status::install_failures(&pods);
-    observed.image_failures = status::image_failures(&pods);
-    observed.installed_somewhere = status::installer_finished(&pods) || observed.ready_replicas > 0;
     // Workers that do not answer leave the last list in place: it changes only when the
     // plugins do, and those roll the workers, who then answer again. The bound keeps an
     // unreachable Service from holding up the reconcile.
+    let mut offered = None;
     if let Ok(target) = connect_access::for_connect(
         &connect,
         &ctx.client,
@@ -108,16 +87,33 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         && let Ok(Ok(plugins)) =
             tokio::time::timeout(PLUGINS_TIMEOUT, target.client.connector_plugins()).await
     {
-        next.installed_connector_classes = status::classes(&plugins);
+        offered = Some(plugins);
     }
 
-    status::apply(
-        &mut next.conditions,
-        &observed,
-        connect.metadata.generation,
-        jiff::Timestamp::now(),
-    );
-    announce(&ctx, &connect, &next).await;
+    // Decide the status and what to tell, then write them.
+    let seen = status::Seen {
+        spec: &connect.spec,
+        generation: connect.metadata.generation,
+        rest_endpoint: connect_endpoint::url(
+            &ctx.settings.connect.rest_url_template,
+            &name,
+            &namespace,
+        ),
+        resolution: resolved
+            .as_deref()
+            .map_err(|failures| failures.iter().map(ToString::to_string).collect()),
+        missing_secrets: secret_versions.err().unwrap_or_default(),
+        refused,
+        stateful_set: stateful_set.as_ref().and_then(|s| s.status.as_ref()),
+        pods: &pods,
+        offered: offered.as_deref(),
+    };
+    let next = status::next_status(connect.status.as_ref(), &seen, jiff::Timestamp::now());
+    let before = connect.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    for (reason, message) in status::announcements(before, &next.conditions) {
+        events::publish(&ctx, connect.as_ref(), EventType::Warning, &reason, "Reconcile", &message)
+            .await;
+    }
     if connect.status.as_ref() != Some(&next) {
         let api: Api<Connect> = Api::namespaced(ctx.client.clone(), &namespace);
         super::status_write::apply(&api, connect.as_ref(), &next).await?;
@@ -267,29 +263,4 @@ where
         object: format!("{} {}", K::kind(&()), object.name_any()),
         error,
     })
-}
-
-/// An Event for each condition that turned bad, or changed its message while bad, since the
-/// last status: once per change, not once per resync.
-async fn announce(ctx: &Context, connect: &Connect, next: &ConnectStatus) {
-    let before = connect.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
-    for c in next.conditions.iter().filter(|c| c.status == "False" && c.type_ != status::READY) {
-        let unchanged = conditions::find(before, &c.type_)
-            .is_some_and(|b| b.status == c.status && b.message == c.message);
-        if !unchanged {
-            events::publish(ctx, connect, EventType::Warning, &c.reason, "Reconcile", &c.message)
-                .await;
-        }
-    }
-    let ready = conditions::find(&next.conditions, status::READY);
-    if let Some(r) =
-        ready.filter(|r| ["SecretMissing", status::APPLY_REFUSED].contains(&r.reason.as_str()))
-    {
-        let unchanged =
-            conditions::find(before, status::READY).is_some_and(|b| b.message == r.message);
-        if !unchanged {
-            events::publish(ctx, connect, EventType::Warning, &r.reason, "Reconcile", &r.message)
-                .await;
-        }
-    }
 }
