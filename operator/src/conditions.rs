@@ -3,6 +3,9 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+/// The condition every Sluice resource has: whether it is what its spec asks for.
+pub const READY: &str = "Ready";
+
 /// A condition to set; `observedGeneration` and times are filled in by [`set`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionUpdate {

@@ -15,6 +15,7 @@ pub mod installer;
 pub mod metrics;
 pub mod plugin_list;
 pub mod policy;
+pub mod policy_status;
 pub mod serve;
 pub mod telemetry;
 pub mod text;

@@ -15,6 +15,7 @@ const CORE: &[&str] = &[
     "src/connect_endpoint.rs",
     "src/connect_wire.rs",
     "src/plugin_list.rs",
+    "src/policy_status.rs",
     "src/text.rs",
 ];
 

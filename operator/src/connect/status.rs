@@ -13,7 +13,7 @@ use crate::crd::{
 };
 use crate::plugin_list::PluginArchive;
 
-pub const READY: &str = "Ready";
+pub use crate::conditions::READY;
 pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
 pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
 /// Ready's reason when the API server refused a rendered object (a 400, 403 or 422).

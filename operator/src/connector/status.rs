@@ -11,7 +11,7 @@ use crate::crd::{
 };
 
 /// Condition types of a `Connector`.
-pub const READY: &str = "Ready";
+pub use crate::conditions::READY;
 pub const PROGRESSING: &str = "Progressing";
 pub const DEGRADED: &str = "Degraded";
 pub const CONNECT_UNAVAILABLE: &str = "ConnectUnavailable";

@@ -17,7 +17,6 @@ use kube::{
 use sha2::{Digest, Sha256};
 
 use super::{Context, events};
-use crate::conditions::{self, ConditionUpdate};
 use crate::crd::{Policy, PolicyModule};
 use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine, PolicyError};
 
@@ -272,34 +271,16 @@ async fn write_status(
     registered: &Registered,
     ctx: &Context,
 ) -> Result<(), kube::Error> {
-    let mut status = policy.status.clone().unwrap_or_default();
-    status.observed_generation = policy.metadata.generation;
-    status.digest = (!registered.digest.is_empty()).then(|| registered.digest.clone());
-    let update = match &registered.module {
-        Ok(m) => {
-            status.abi_version = Some(m.signature.abi.to_string());
-            status.worlds = vec![m.signature.world.name().to_owned()];
-            status.compile_time_ms = Some(m.load_time.as_millis() as i64);
-            status.last_error = None;
-            ConditionUpdate::new(
-                "Ready",
-                true,
-                "Loaded",
-                format!("the {} module is ready", m.signature.world),
-            )
-        }
-        Err(e) => {
-            status.abi_version = None;
-            status.worlds = Vec::new();
-            status.compile_time_ms = None;
-            status.last_error = Some(e.clone());
-            ConditionUpdate::new("Ready", false, "ModuleInvalid", e.clone())
-        }
-    };
-    conditions::set(
-        &mut status.conditions,
-        update,
+    let load = registered.module.as_ref().map(|m| crate::policy_status::Load {
+        abi: m.signature.abi.to_string(),
+        world: m.signature.world.name().to_owned(),
+        compile_time: m.load_time,
+    });
+    let status = crate::policy_status::next_status(
+        policy.status.as_ref(),
         policy.metadata.generation,
+        &registered.digest,
+        load.as_ref().map_err(|e| e.as_str()),
         jiff::Timestamp::now(),
     );
     if policy.status.as_ref() == Some(&status) {
