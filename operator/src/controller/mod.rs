@@ -133,22 +133,13 @@ impl Context {
     }
 
     /// The events of `K` in the watched namespaces, as one watch ([`scope::watch`]).
-    pub fn watch<K>(
+    pub fn watch<K: scope::Watched>(
         &self,
         config: kube::runtime::watcher::Config,
     ) -> futures::stream::BoxStream<
         'static,
         Result<kube::runtime::watcher::Event<K>, kube::runtime::watcher::Error>,
-    >
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug
-            + Send
-            + 'static,
-        K::DynamicType: Default,
-    {
+    > {
         scope::watch(self.client.clone(), &self.settings.namespaces, config)
     }
 

@@ -14,21 +14,33 @@ use futures::{StreamExt, stream};
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Resource, ResourceExt};
 
-/// Events of every watched namespace as one watch would give them.
-pub fn watch<K>(
-    client: kube::Client,
-    namespaces: &[String],
-    config: watcher::Config,
-) -> stream::BoxStream<'static, Result<Event<K>, watcher::Error>>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+/// A namespaced kind Sluice watches.
+pub trait Watched:
+    Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType: Default>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + 'static
+{
+}
+
+impl<K> Watched for K where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType: Default>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
         + Send
-        + 'static,
-    K::DynamicType: Default,
+        + 'static
 {
+}
+
+/// The events of `K` in every watched namespace, as one watch would give them.
+pub fn watch<K: Watched>(
+    client: kube::Client,
+    namespaces: &[String],
+    config: watcher::Config,
+) -> stream::BoxStream<'static, Result<Event<K>, watcher::Error>> {
     match namespaces {
         [] => watcher::watcher(Api::<K>::all(client), config).boxed(),
         [one] => watcher::watcher(Api::<K>::namespaced(client, one), config).boxed(),
