@@ -18,6 +18,15 @@ pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
 pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
 /// Ready's reason when the API server refused a rendered object (a 400, 403 or 422).
 pub const APPLY_REFUSED: &str = "ApplyRefused";
+// The other reasons, by the condition that carries them.
+pub const RESOLVED: &str = "Resolved";
+pub const PLUGIN_UNRESOLVABLE: &str = "PluginUnresolvable";
+pub const SECRET_MISSING: &str = "SecretMissing";
+pub const INSTALLED: &str = "Installed";
+pub const INSTALL_FAILED: &str = "InstallFailed";
+pub const IMAGE_PULL_FAILED: &str = "ImagePullFailed";
+pub const WORKERS_READY: &str = "WorkersReady";
+pub const WORKERS_NOT_READY: &str = "WorkersNotReady";
 
 /// Everything one reconcile read, and what its apply did, that the status is decided from.
 #[derive(Clone)]
@@ -89,7 +98,7 @@ pub fn announcements(before: &[Condition], next: &[Condition]) -> Vec<Announceme
         !crate::conditions::find(before, &c.type_)
             .is_some_and(|b| b.status == c.status && b.message == c.message)
     };
-    let told_on_ready = ["SecretMissing", APPLY_REFUSED];
+    let told_on_ready = [SECRET_MISSING, APPLY_REFUSED];
     next.iter()
         .filter(|c| c.status == "False")
         .filter(|c| c.type_ != READY || told_on_ready.contains(&c.reason.as_str()))
@@ -141,7 +150,7 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
             out.push(ConditionUpdate::new(
                 PLUGINS_RESOLVED,
                 true,
-                "Resolved",
+                RESOLVED,
                 format!("{n} plugin(s) resolved to archives with a sha512"),
             ));
             None
@@ -151,9 +160,9 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
                 "{}; the workers keep their previous plugins until this is fixed",
                 lines.join("; ")
             );
-            out.push(ConditionUpdate::new(PLUGINS_RESOLVED, false, "PluginUnresolvable", message));
+            out.push(ConditionUpdate::new(PLUGINS_RESOLVED, false, PLUGIN_UNRESOLVABLE, message));
             Some((
-                "PluginUnresolvable",
+                PLUGIN_UNRESOLVABLE,
                 "a plugin cannot be resolved (see PluginsResolved)".to_owned(),
             ))
         }
@@ -161,7 +170,7 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
     let blocked = blocked.or_else(|| {
         (!observed.missing_secrets.is_empty()).then(|| {
             (
-                "SecretMissing",
+                SECRET_MISSING,
                 format!(
                     "{}; the cluster is left as it was until the Secret exists",
                     observed.missing_secrets.join("; ")
@@ -183,14 +192,14 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
         out.push(ConditionUpdate::new(
             PLUGINS_INSTALLED,
             false,
-            "InstallFailed",
+            INSTALL_FAILED,
             observed.install_failures.join("; "),
         ));
     } else if observed.installed_somewhere {
         out.push(ConditionUpdate::new(
             PLUGINS_INSTALLED,
             true,
-            "Installed",
+            INSTALLED,
             "the plugin installer finished in the workers' pods",
         ));
     }
@@ -199,7 +208,7 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
         None if !observed.image_failures.is_empty() => ConditionUpdate::new(
             READY,
             false,
-            "ImagePullFailed",
+            IMAGE_PULL_FAILED,
             format!(
                 "{}: set image.application or image.init to an image the nodes can pull",
                 observed.image_failures.join("; ")
@@ -208,19 +217,19 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
         None if !observed.install_failures.is_empty() => ConditionUpdate::new(
             READY,
             false,
-            "InstallFailed",
+            INSTALL_FAILED,
             "the plugin installer failed (see PluginsInstalled)",
         ),
         None if observed.ready_replicas >= observed.desired_replicas => ConditionUpdate::new(
             READY,
             true,
-            "WorkersReady",
+            WORKERS_READY,
             format!("{} of {} workers ready", observed.ready_replicas, observed.desired_replicas),
         ),
         None => ConditionUpdate::new(
             READY,
             false,
-            "WorkersNotReady",
+            WORKERS_NOT_READY,
             format!("{} of {} workers ready", observed.ready_replicas, observed.desired_replicas),
         ),
     };
