@@ -142,16 +142,33 @@ impl NodeEnv {
         if *installed {
             return;
         }
-        let chart = repo_root().join("charts/sluice");
+        let mut args = vec!["upgrade", "--install", "sluice", "--create-namespace"];
+        let (chart, settings) = self.chart_args();
+        args.push(&chart);
+        args.extend(["--namespace", "sluice-system"]);
+        args.extend(settings.iter().map(String::as_str));
+        let hub = format!("operator.confluentHubUrl={}", self.hub().base);
+        args.extend(["--set", &hub]);
+        let out = self.env.helm(&args);
+        if !out.status.success() {
+            let pods = self.env.kubectl(&["get", "pods", "-n", "sluice-system", "-o", "wide"]);
+            let describe = self.env.kubectl(&["describe", "pods", "-n", "sluice-system"]);
+            panic!(
+                "helm install of the operator failed: {}\n{}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&pods.stdout),
+                String::from_utf8_lossy(&describe.stdout)
+            );
+        }
+        *installed = true;
+    }
+
+    /// The chart and the settings every release of it on the node takes: the locally built
+    /// image, never pulled, a 5 s resync and debug logs; helm waits for the pods.
+    pub fn chart_args(&self) -> (String, Vec<String>) {
+        let chart = repo_root().join("charts/sluice").to_string_lossy().into_owned();
         let (repository, tag) = OPERATOR_IMAGE.rsplit_once(':').unwrap();
-        let out = self.env.helm(&[
-            "upgrade",
-            "--install",
-            "sluice",
-            chart.to_str().unwrap(),
-            "--namespace",
-            "sluice-system",
-            "--create-namespace",
+        let settings = [
             "--wait",
             "--timeout",
             "180s",
@@ -164,23 +181,11 @@ impl NodeEnv {
             "--set",
             "operator.resyncSeconds=5",
             "--set",
-            &format!("operator.confluentHubUrl={}", self.hub().base),
-            "--set",
             "operator.logFormat=text",
             "--set",
             "operator.logLevel=info\\,sluice=debug",
-        ]);
-        if !out.status.success() {
-            let pods = self.env.kubectl(&["get", "pods", "-n", "sluice-system", "-o", "wide"]);
-            let describe = self.env.kubectl(&["describe", "pods", "-n", "sluice-system"]);
-            panic!(
-                "helm install of the operator failed: {}\n{}\n{}",
-                String::from_utf8_lossy(&out.stderr),
-                String::from_utf8_lossy(&pods.stdout),
-                String::from_utf8_lossy(&describe.stdout)
-            );
-        }
-        *installed = true;
+        ];
+        (chart, settings.iter().map(|s| s.to_string()).collect())
     }
 
     /// Waits until Connector `name` in `ns` is RUNNING with its task; returns it.

@@ -106,6 +106,7 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     assert_eq!(env_var("POD_NAME").unwrap()["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
     assert_eq!(env_var("SLUICE_RESYNC_SECONDS").unwrap()["value"], "30");
     assert!(env_var("SLUICE_WATCH_NAMESPACE").is_none(), "all namespaces by default");
+    assert!(env_var("SLUICE_ENABLE_TEST_HOOKS").is_none(), "no test hook unless asked for");
     // Connect pods' installer runs the operator's image; plugins resolve where the values say.
     assert_eq!(
         env_var("SLUICE_OPERATOR_IMAGE").unwrap()["value"],

@@ -801,3 +801,63 @@ fn two_operator_replicas_fail_over_when_the_leader_pod_dies_and_no_write_is_made
     assert_eq!(writes, ["POST /connectors"; 2], "a write made twice: {writes:?}");
     node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn liveness_fails_for_a_stopped_controller_and_the_kubelet_restarts_the_operator() {
+    let node = NodeEnv::require();
+    // The shared release carries the CRDs; this one, with the test hook, watches only its
+    // own namespace and has no rights elsewhere, so it never acts beside the shared one.
+    node.install_operator();
+    let ns = node.restricted_namespace("node-probe");
+    let release = "sluice-probe";
+    let (chart, settings) = node.chart_args();
+    let watch = format!("watchNamespaces={{{ns}}}");
+    let mut args = vec!["install", release, &chart, "--namespace", &ns, "--skip-crds"];
+    args.extend(settings.iter().map(String::as_str));
+    args.extend(["--set", &watch, "--set", "testHooks=true", "--set", "replicaCount=1"]);
+    args.extend([
+        "--set",
+        "leaderElection.enabled=false",
+        "--set",
+        "podDisruptionBudget.enabled=false",
+    ]);
+    node.env.helm_ok(&args);
+    let pod = |node: &NodeEnv| {
+        let list =
+            node.env.get_json(&["get", "pods", "-n", &ns, "-l", "app.kubernetes.io/name=sluice"]);
+        list["items"][0].clone()
+    };
+    let first = pod(&node);
+    let ip = first["status"]["podIP"].as_str().unwrap_or_default().to_owned();
+    let url = |path: &str| format!("http://{ip}:8080{path}");
+    assert_eq!(http_text("GET", &url("/healthz"), None).unwrap().0, 200);
+
+    let (code, body) = http_text("POST", &url("/debug/stop/connector"), None).unwrap();
+    assert_eq!((code, body.trim()), (200, "stopped connector"));
+    let (code, body) = http_text("GET", &url("/healthz"), None).unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("controller connector stopped"), "{body}");
+    // The kubelet's liveness probe sees the same and restarts the container; the new
+    // process is healthy and ready again.
+    wait_for("the kubelet restarts the operator container", Duration::from_secs(120), || {
+        let p = pod(&node);
+        let restarts = p["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(0);
+        if restarts >= 1 && condition(&p, "Ready")["status"] == "True" {
+            Ok(())
+        } else {
+            Err(format!("{restarts} restarts: {}", p["status"]))
+        }
+    });
+    let unhealthy =
+        node.env.get_json(&["get", "events", "-n", &ns, "--field-selector", "reason=Unhealthy"]);
+    let said = unhealthy["items"].as_array().cloned().unwrap_or_default();
+    assert!(
+        said.iter()
+            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("Liveness probe failed"))),
+        "the kubelet's Event for the failed probe: {said:?}"
+    );
+    let (code, body) = http_text("GET", &url("/healthz"), None).unwrap();
+    assert_eq!((code, body.trim()), (200, "ok"));
+    node.env.helm_ok(&["uninstall", release, "--namespace", &ns, "--wait"]);
+    node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
