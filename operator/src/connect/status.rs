@@ -1,6 +1,7 @@
 //! What a Connect's status says, decided from what the controller observed: the conditions,
 //! the resolved plugins, the mounts and the classes the workers offer ([`next_status`]), and
-//! the Warning Events a change of them calls for ([`announcements`]).
+//! the Warning Events a change of them calls for ([`announcements`]); the rest is how those
+//! two read what was seen.
 
 use k8s_openapi::api::{apps::v1::StatefulSetStatus, core::v1::Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -109,7 +110,7 @@ pub fn announcements(before: &[Condition], next: &[Condition]) -> Vec<Announceme
 
 /// What one reconcile saw, as the conditions need it.
 #[derive(Debug)]
-pub struct Observed {
+struct Observed {
     /// The number of plugins resolved, or a line per plugin that was not.
     pub resolution: Result<usize, Vec<String>>,
     /// A line per mounted Secret that does not exist.
@@ -143,7 +144,7 @@ impl Default for Observed {
 
 /// The conditions `observed` calls for. `PluginsInstalled` is left out while nothing is
 /// known about it (no pod has run its installer yet).
-pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
+fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
     let mut out = Vec::new();
     let blocked = match &observed.resolution {
         Ok(n) => {
@@ -240,7 +241,7 @@ pub fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
 /// Sets the conditions `observed` calls for in `conditions`, and drops `PluginsInstalled`
 /// while nothing is known of it (after a fix, before a new pod's installer has finished), so
 /// an old failure does not linger.
-pub fn apply(
+fn apply(
     conditions: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
     observed: &Observed,
     generation: Option<i64>,
@@ -256,7 +257,7 @@ pub fn apply(
 }
 
 /// Where each mounted Secret and certificate Secret is in the workers.
-pub fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
+fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
     let secrets = spec.mounted_secrets.iter().map(|s| (s, "/mnt/secrets"));
     let certs = spec.connector_tls_certs.iter().map(|s| (s, "/mnt/sslcerts"));
     secrets
@@ -269,7 +270,7 @@ pub fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
 }
 
 /// The resolved plugins as status shows them (never with download headers).
-pub fn resolved(plugins: &[PluginArchive]) -> Vec<ResolvedPlugin> {
+fn resolved(plugins: &[PluginArchive]) -> Vec<ResolvedPlugin> {
     plugins
         .iter()
         .map(|p| ResolvedPlugin {
@@ -283,7 +284,7 @@ pub fn resolved(plugins: &[PluginArchive]) -> Vec<ResolvedPlugin> {
 }
 
 /// The connector classes of `GET /connector-plugins` (transforms and converters left out).
-pub fn classes(plugins: &[PluginInfo]) -> Vec<InstalledConnectorClass> {
+fn classes(plugins: &[PluginInfo]) -> Vec<InstalledConnectorClass> {
     let mut out: Vec<InstalledConnectorClass> = plugins
         .iter()
         .filter(|p| matches!(p.kind.as_str(), "source" | "sink"))
@@ -300,7 +301,7 @@ pub fn classes(plugins: &[PluginInfo]) -> Vec<InstalledConnectorClass> {
 /// The installer failures the pods' init containers report, one line per distinct message,
 /// naming the pods. The kubelet keeps the message of the last failed run while the
 /// container is in back-off, so a crash-looping installer still shows why.
-pub fn install_failures(pods: &[Pod]) -> Vec<String> {
+fn install_failures(pods: &[Pod]) -> Vec<String> {
     let mut lines = Vec::new();
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
@@ -349,7 +350,7 @@ const IMAGE_FAILURES: [&str; 4] =
 
 /// The images the pods' containers (installer and worker) cannot get, one line per image
 /// and reason, naming the pods and the kubelet's message.
-pub fn image_failures(pods: &[Pod]) -> Vec<String> {
+fn image_failures(pods: &[Pod]) -> Vec<String> {
     let mut lines = Vec::new();
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
@@ -375,7 +376,7 @@ pub fn image_failures(pods: &[Pod]) -> Vec<String> {
 }
 
 /// Whether any pod's installer has finished successfully.
-pub fn installer_finished(pods: &[Pod]) -> bool {
+fn installer_finished(pods: &[Pod]) -> bool {
     pods.iter().any(|pod| {
         let statuses = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
         statuses.into_iter().flatten().any(|c| {

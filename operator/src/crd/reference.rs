@@ -133,7 +133,6 @@ fn type_of(schema: &Value) -> String {
             Some(format) => format!("{t} ({format})"),
             None => t.to_owned(),
         },
-        None if schema["x-kubernetes-preserve-unknown-fields"] == true => "any".into(),
         None => "any".into(),
     }
 }
