@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
         observed,
         owned: Some("bench"),
         previous: None,
-        adopt: false,
+        adopt: sluice::connector::Adoption::NotAsked,
         one_offs: &[],
         held: None,
         restart_policy: RestartPolicyType::OnFailure,

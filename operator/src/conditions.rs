@@ -6,6 +6,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 /// The condition every Sluice resource has: whether it is what its spec asks for.
 pub const READY: &str = "Ready";
 
+/// Present once reconciles of a resource have failed several times in a row: `False` with the
+/// failure's category as its reason while they go on failing, `True` again after one succeeds.
+/// The controllers' runner owns it (its own field manager); their status writes leave it out.
+pub const RECONCILED: &str = "Reconciled";
+
 /// A condition to set; `observedGeneration` and times are filled in by [`set`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionUpdate {

@@ -105,6 +105,11 @@ struct RunArgs {
     /// Seconds a connector must stay healthy before its restart count resets.
     #[arg(long, env = "SLUICE_HEALTHY_RESET_SECONDS", default_value_t = 600)]
     healthy_reset_seconds: u64,
+    /// Let Connectors that name an external cluster (`spec.connectRest`) adopt connectors
+    /// Sluice did not create, with `sluice.dev/adopt=true`. A Sluice-managed Connect allows
+    /// it on itself (`spec.connectorAccess.allowAdoption`).
+    #[arg(long, env = "SLUICE_ALLOW_EXTERNAL_ADOPTION", default_value_t = false)]
+    allow_external_adoption: bool,
     /// A directory to cache compiled policies in, so a restart does not compile them again.
     #[arg(long, env = "SLUICE_POLICY_CACHE_DIR")]
     policy_cache_dir: Option<std::path::PathBuf>,
@@ -189,6 +194,9 @@ impl RunArgs {
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
             policy_cache: self.policy_cache_dir.clone(),
+            external: controller::connect_access::ExternalRules {
+                allow_adoption: self.allow_external_adoption,
+            },
             connect: {
                 let default = controller::ConnectSettings::default();
                 controller::ConnectSettings {

@@ -149,3 +149,91 @@ fn mtls_without_a_client_certificate_names_what_the_secret_lacks() {
     let events = env.events_of(&ns, "src");
     assert!(events.iter().any(|e| e.starts_with("InvalidSpec:")), "{events:?}");
 }
+
+/// A minimal Connect `demo` in `ns`, with `access` (YAML under `connectorAccess:`, or empty).
+fn connect_yaml(ns: &str, access: &str) -> String {
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: demo\n  namespace: {ns}\nspec:\n  replicas: 1\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n{access}"
+    )
+}
+
+fn referring_connector(ns: &str, name: &str, cluster: &str, cluster_ns: &str) -> String {
+    format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Connector\nmetadata:\n  name: src\n  namespace: {ns}\nspec:\n  name: {name}\n  class: {SOURCE}\n  taskMax: 1\n  configs:\n    file: /dev/null\n    topic: {name}\n  connectClusterRef:\n    name: {cluster}\n    namespace: {cluster_ns}\n"
+    )
+}
+
+fn ready_condition(env: &TestEnv, ns: &str) -> serde_json::Value {
+    let c = env.get_json(&["get", "connector", "src", "-n", ns]);
+    c["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready").cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn another_namespaces_connect_is_used_only_with_its_consent() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let owner = env.namespace("tenant-a");
+    let other = env.namespace("tenant-b");
+    // One operator for both teams, reaching every Connect at the real worker.
+    let _operator = Operator::start_with(
+        &env,
+        &owner,
+        &[
+            "--watch-namespace",
+            &other,
+            "--resync-seconds",
+            "2",
+            "--connect-url-template",
+            &env.connect_url,
+        ],
+    );
+    env.apply(&connect_yaml(&owner, ""));
+    let name = format!("{other}-src");
+
+    // The owner has not consented: the same refusal as for a Connect that does not exist,
+    // and nothing reaches the worker.
+    env.apply(&referring_connector(&other, &name, "demo", &owner));
+    let refused = wait_for("the reference refused", Duration::from_secs(30), || {
+        let c = ready_condition(&env, &other);
+        if c["reason"] == "InvalidSpec" { Ok(c) } else { Err(c.to_string()) }
+    });
+    let message = refused["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.contains(&format!(
+            "spec.connectClusterRef names Connect {owner}/demo, which does not exist or does not let Connectors of namespace {other} use it"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("spec.connectorAccess.namespaces"), "{message}");
+    assert!(
+        env.events_of(&other, "src").iter().any(|e| e.starts_with("InvalidSpec")),
+        "an Event says so: {:?}",
+        env.events_of(&other, "src")
+    );
+    assert_eq!(http_status(&format!("{}/connectors/{name}", env.connect_url)), 404);
+    env.apply(&referring_connector(&other, &name, "nonesuch", &owner));
+    let missing = wait_for("a missing Connect refused alike", Duration::from_secs(30), || {
+        let c = ready_condition(&env, &other);
+        let m = c["message"].as_str().unwrap_or_default();
+        if m.contains("nonesuch") { Ok(m.to_owned()) } else { Err(c.to_string()) }
+    });
+    assert_eq!(missing, message.replace("demo", "nonesuch"), "a probe tells nothing apart");
+
+    // With the owner's consent, on the Connect, the connector is created.
+    env.apply(&connect_yaml(&owner, &format!("  connectorAccess:\n    namespaces: [{other}]\n")));
+    env.apply(&referring_connector(&other, &name, "demo", &owner));
+    wait_running(&env, &other);
+    env.kubectl_ok(&["delete", "connector", "src", "-n", &other, "--timeout=30s"]);
+}
+
+/// The HTTP status of a `GET`.
+fn http_status(url: &str) -> u16 {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}

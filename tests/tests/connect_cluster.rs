@@ -428,6 +428,48 @@ fn an_object_the_api_server_refuses_is_named_in_the_status_and_nothing_of_the_se
     assert_ne!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
 }
 
+#[test]
+fn an_object_that_is_not_the_connects_is_never_taken_over() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-taken");
+    // Someone's own Service, with the name the Connect's client Service would have.
+    env.apply(&format!(
+        r#"apiVersion: v1
+kind: Service
+metadata: {{name: connect, namespace: {ns}, labels: {{owner: someone}}}}
+spec:
+  selector: {{app: theirs}}
+  ports: [{{name: web, port: 80, targetPort: 8080}}]
+"#
+    ));
+    let theirs = get(&env, "service", "connect", &ns);
+    let _operator = operator(&env, &ns, &["--operator-image", OPERATOR_IMAGE]);
+    env.apply(&example("connect-url.yaml", &ns));
+    let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "ObjectNotOwned");
+    let message = condition(&connect, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("Service connect already exists and is not this Connect's"),
+        "{message}"
+    );
+    assert!(
+        env.events_of(&ns, "connect").iter().any(|e| e.contains("ObjectNotOwned")),
+        "an Event names it: {:?}",
+        env.events_of(&ns, "connect")
+    );
+    let after = get(&env, "service", "connect", &ns);
+    assert_eq!(after["spec"], theirs["spec"], "their Service is untouched");
+    assert_eq!(after["metadata"]["resourceVersion"], theirs["metadata"]["resourceVersion"]);
+    assert!(!exists(&env, "statefulset", "connect", &ns), "nothing of the set was applied");
+    assert!(!exists(&env, "configmap", "connect-config", &ns), "nothing of the set was applied");
+
+    // Their Service gone, the Connect is rendered whole.
+    env.kubectl_ok(&["delete", "service", "connect", "-n", &ns]);
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let service = get(&env, "service", "connect", &ns);
+    assert_owned_by_connect(&service, &get(&env, "connect", "connect", &ns));
+}
+
 /// Stops the worker however the test ends, so later tests and `down` find it stopped.
 struct StopWorker<'a>(&'a TestEnv);
 

@@ -543,6 +543,26 @@ fn a_connector_sluice_did_not_create_is_never_touched_unless_adopted() {
         "deleting the resource deleted a connector Sluice never owned"
     );
 
+    // A rename onto their name claims nothing: their connector is not overwritten, this
+    // Connector keeps the one it made, and deleting it deletes only that one.
+    let own = case.name("own");
+    case.apply_connector("renamer", &source_spec(&own, "/dev/null", "own", "running", &case.url));
+    case.wait_worker_state(&own, "RUNNING");
+    case.apply_connector("renamer", &source_spec(&name, "/dev/null", "own", "running", &case.url));
+    let status = case.wait_status("renamer", "the rename refused", |s| {
+        Case::condition(s, "Ready")["reason"] == "ConnectorNotOwned"
+    });
+    let message = Case::condition(&status, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&format!("spec.name was changed from {own} to {name}")), "{message}");
+    assert_eq!(status["connectorName"], own.as_str(), "the name owned is still the old one");
+    assert_eq!(case.worker_get(&format!("/connectors/{name}/config")).unwrap()["topic"], "theirs");
+    case.env.kubectl_ok(&["delete", "connector", "renamer", "-n", &case.ns, "--timeout=30s"]);
+    let on_worker = case.connectors_on_worker();
+    assert!(on_worker.contains(&name), "the rename's delete took theirs: {on_worker:?}");
+    assert!(!on_worker.contains(&own), "its own connector is gone with it: {on_worker:?}");
+
+    // Asking to adopt is not enough where the cluster's owner has not allowed it (for an
+    // external cluster, the operator's --allow-external-adoption).
     case.apply_connector(
         "adopter",
         &source_spec(&name, "/dev/null", "adopted", "running", &case.url),
@@ -555,12 +575,43 @@ fn a_connector_sluice_did_not_create_is_never_touched_unless_adopted() {
         &case.ns,
         "sluice.dev/adopt=true",
     ]);
+    let status = case.wait_status("adopter", "the adoption refused", |s| {
+        Case::condition(s, "Ready")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not allow adoption"))
+    });
+    let message = Case::condition(&status, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("--allow-external-adoption"), "{message}");
+    assert_eq!(case.worker_get(&format!("/connectors/{name}/config")).unwrap()["topic"], "theirs");
+    let writes = case.writes_from_operator();
+    assert!(
+        writes.iter().all(|(_, path)| !path.contains(&format!("/connectors/{name}"))),
+        "nothing was written to theirs: {writes:?}"
+    );
+    case.env.kubectl_ok(&["delete", "connector", "adopter", "-n", &case.ns, "--timeout=30s"]);
+
+    // Where the operator allows it, the annotation adopts it.
+    let allowed = Case::new("foreign-adopt", "connect", &["--allow-external-adoption"]);
+    allowed.apply_connector(
+        "adopter",
+        &source_spec(&name, "/dev/null", "adopted", "running", &allowed.url),
+    );
+    allowed.env.kubectl_ok(&[
+        "annotate",
+        "connector",
+        "adopter",
+        "-n",
+        &allowed.ns,
+        "sluice.dev/adopt=true",
+    ]);
     wait_for("the adopted config", WAIT, || {
-        match case.worker_get(&format!("/connectors/{name}/config")) {
+        match allowed.worker_get(&format!("/connectors/{name}/config")) {
             Ok(c) if c["topic"] == "adopted" => Ok(()),
             other => Err(format!("{other:?}")),
         }
     });
+    allowed.env.kubectl_ok(&["delete", "connector", "adopter", "-n", &allowed.ns, "--timeout=30s"]);
+    assert!(!allowed.connectors_on_worker().contains(&name), "an adopted connector is Sluice's");
 }
 
 fn policy_sink_spec(name: &str, file: &str, policy: &str, url: &str) -> String {

@@ -192,27 +192,38 @@ fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops()
 }
 
 #[test]
-fn a_failure_that_persists_is_counted_by_category_and_told_in_an_event() {
+fn a_failure_that_persists_is_counted_by_category_and_told_in_an_event_and_a_condition() {
     let env = TestEnv::require();
     env.install_crds();
     let ns = env.namespace("operate-failing");
-    // A service account that may read Connectors and record Events but not write
-    // Connectors: every reconcile fails adding its finalizer, Forbidden.
-    env.apply(&format!(
-        r#"apiVersion: v1
-kind: ServiceAccount
-metadata: {{name: read-only, namespace: {ns}}}
----
-apiVersion: rbac.authorization.k8s.io/v1
+    // A service account that may read Connectors, write their status and record Events, but
+    // not write Connectors: every reconcile fails adding its finalizer, Forbidden.
+    let role = |connector_verbs: &str| {
+        format!(
+            r#"apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {{name: read-only, namespace: {ns}}}
 rules:
   - apiGroups: [sluice.dev]
-    resources: [connectors, connects, policies]
+    resources: [connectors]
+    verbs: [{connector_verbs}]
+  - apiGroups: [sluice.dev]
+    resources: [connects, policies]
     verbs: [get, list, watch]
+  - apiGroups: [sluice.dev]
+    resources: [connectors/status, connects/status, policies/status]
+    verbs: [get, patch]
   - apiGroups: [events.k8s.io]
     resources: [events]
     verbs: [create, patch]
+"#
+        )
+    };
+    env.apply(&role("get, list, watch"));
+    env.apply(&format!(
+        r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: read-only, namespace: {ns}}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -243,5 +254,33 @@ subjects: [{{kind: ServiceAccount, name: read-only, namespace: {ns}}}]
         env.events_of(&ns, "stuck").iter().filter(|e| e.starts_with("ReconcileFailing")).count();
     assert_eq!(told, 1, "{:?}", env.events_of(&ns, "stuck"));
     assert!(fake.writes().is_empty(), "nothing reached Connect: {:?}", fake.writes());
+
+    // The status says so too, in a condition of its own that the controller's writes keep.
+    let reconciled = |want: &'static str| {
+        let (env, ns) = (&env, &ns);
+        move || {
+            let c =
+                condition(&env.get_json(&["get", "connector", "stuck", "-n", ns]), "Reconciled")
+                    .clone();
+            if c["status"] == want { Ok(c) } else { Err(c.to_string()) }
+        }
+    };
+    let failing = wait_for("Reconciled False", WAIT, reconciled("False"));
+    assert_eq!(failing["reason"], "Forbidden", "{failing}");
+    let message = failing["message"].as_str().unwrap_or_default();
+    assert!(message.contains("reconciles in a row failed (Forbidden)"), "{failing}");
+
+    // The fix: the rights, and a touch of the Connector so it need not wait out the backoff.
+    env.apply(&role("get, list, watch, patch, update"));
+    env.kubectl_ok(&["annotate", "connector", "stuck", "-n", &ns, "fixed=now"]);
+    let recovered = wait_for("Reconciled True", WAIT, reconciled("True"));
+    assert_eq!(recovered["reason"], "Reconciled", "{recovered}");
+    wait_for("stuck Ready beside Reconciled", WAIT, || ready(&env, &ns, "stuck"));
+    let status = env.get_json(&["get", "connector", "stuck", "-n", &ns]);
+    assert_eq!(
+        condition(&status, "Reconciled")["status"],
+        "True",
+        "the controller kept it: {status}"
+    );
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }

@@ -1,7 +1,7 @@
 //! What a Connect's status says, decided from what the controller observed: the conditions,
-//! the resolved plugins, the mounts and the classes the workers offer ([`next_status`]), and
-//! the Warning Events a change of them calls for ([`announcements`]); the rest is how those
-//! two read what was seen.
+//! the resolved plugins, the mounts and the classes the workers offer ([`next_status`]), the
+//! Warning Events a change of them calls for ([`announcements`]), and when to look again
+//! ([`requeue`]); the rest is how those read what was seen.
 
 use k8s_openapi::api::{apps::v1::StatefulSetStatus, core::v1::Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -19,6 +19,8 @@ pub const PLUGINS_RESOLVED: &str = "PluginsResolved";
 pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
 /// Ready's reason when the API server refused a rendered object (a 400, 403 or 422).
 pub const APPLY_REFUSED: &str = "ApplyRefused";
+/// Ready's reason when a rendered object's name is taken by an object the Connect does not own.
+pub const OBJECT_NOT_OWNED: &str = "ObjectNotOwned";
 // The other reasons, by the condition that carries them.
 pub const RESOLVED: &str = "Resolved";
 pub const PLUGIN_UNRESOLVABLE: &str = "PluginUnresolvable";
@@ -42,6 +44,9 @@ pub struct Seen<'a> {
     pub missing_secrets: Vec<String>,
     /// The object of the rendered set the API server refused; nothing was applied.
     pub refused: Option<String>,
+    /// An object (`Kind name`) that has a rendered object's name but is not the Connect's;
+    /// nothing was applied.
+    pub taken: Option<String>,
     /// The StatefulSet's status as the API server has it after the apply, if it exists.
     pub stateful_set: Option<&'a StatefulSetStatus>,
     /// The workers' pods.
@@ -82,6 +87,7 @@ pub fn next_status(
         installed_somewhere: installer_finished(seen.pods) || ready_replicas > 0,
         image_failures: image_failures(seen.pods),
         refused: seen.refused.clone(),
+        taken: seen.taken.clone(),
     };
     apply(&mut next.conditions, &observed, seen.generation, now);
     next
@@ -99,13 +105,41 @@ pub fn announcements(before: &[Condition], next: &[Condition]) -> Vec<Announceme
         !crate::conditions::find(before, &c.type_)
             .is_some_and(|b| b.status == c.status && b.message == c.message)
     };
-    let told_on_ready = [SECRET_MISSING, APPLY_REFUSED];
+    let told_on_ready = [SECRET_MISSING, APPLY_REFUSED, OBJECT_NOT_OWNED];
     next.iter()
         .filter(|c| c.status == "False")
         .filter(|c| c.type_ != READY || told_on_ready.contains(&c.reason.as_str()))
         .filter(|c| changed(c))
         .map(|c| (c.reason.clone(), c.message.clone()))
         .collect()
+}
+
+/// The shortest wait before looking again at workers that are coming up.
+pub const SETTLE_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// When to look at the cluster again after a reconcile that ended in `status`.
+///
+/// A ready cluster, or one that waits on its user (a plugin that does not resolve, a missing
+/// Secret, a refused object, an image that cannot be pulled, a failing installer), is looked
+/// at every `resync`: a fix to the Connect, and any change of the StatefulSet's readiness,
+/// start a reconcile at once. Workers coming up are looked at sooner, since a pod's progress
+/// (its installer finishing, a worker starting to answer) does not always change the
+/// StatefulSet; the wait grows with how long they have been coming up, a quarter of it, so a
+/// cluster that stays unready (no node fits its pods) is not polled in a busy loop.
+pub fn requeue(
+    status: &ConnectStatus,
+    now: jiff::Timestamp,
+    resync: std::time::Duration,
+) -> std::time::Duration {
+    let Some(ready) = crate::conditions::find(&status.conditions, READY) else {
+        return SETTLE_FIRST.min(resync);
+    };
+    if ready.status == "True" || ready.reason != WORKERS_NOT_READY {
+        return resync;
+    }
+    let since = now.duration_since(ready.last_transition_time.0);
+    let coming_up = std::time::Duration::try_from(since).unwrap_or_default();
+    (coming_up / 4).clamp(SETTLE_FIRST, resync.max(SETTLE_FIRST)).min(resync)
 }
 
 /// What one reconcile saw, as the conditions need it.
@@ -125,6 +159,8 @@ struct Observed {
     pub image_failures: Vec<String>,
     /// The object of the rendered set the API server refused and why; nothing was applied.
     pub refused: Option<String>,
+    /// An object with a rendered object's name that the Connect does not own.
+    pub taken: Option<String>,
 }
 
 impl Default for Observed {
@@ -138,6 +174,7 @@ impl Default for Observed {
             installed_somewhere: false,
             image_failures: Vec::new(),
             refused: None,
+            taken: None,
         }
     }
 }
@@ -175,6 +212,16 @@ fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
                 format!(
                     "{}; the cluster is left as it was until the Secret exists",
                     observed.missing_secrets.join("; ")
+                ),
+            )
+        })
+    });
+    let blocked = blocked.or_else(|| {
+        observed.taken.as_ref().map(|taken| {
+            (
+                OBJECT_NOT_OWNED,
+                format!(
+                    "{taken} already exists and is not this Connect's (it has no owner reference to it), so Sluice leaves it untouched and applied nothing: rename or remove that object, or give the Connect another name"
                 ),
             )
         })
@@ -439,6 +486,7 @@ mod tests {
             resolution: Ok(&plugins),
             missing_secrets: Vec::new(),
             refused: None,
+            taken: None,
             stateful_set: None,
             pods: &[],
             offered: Some(&classes),
@@ -595,6 +643,26 @@ mod tests {
     }
 
     #[test]
+    fn an_object_the_connect_does_not_own_blocks_readiness_and_is_named() {
+        let observed = Observed {
+            resolution: Ok(1),
+            desired_replicas: 1,
+            ready_replicas: 1,
+            taken: Some("Service c".into()),
+            ..Observed::default()
+        };
+        let ready = conditions(&observed).into_iter().find(|c| c.type_ == READY).unwrap();
+        assert_eq!((ready.status, ready.reason), (false, OBJECT_NOT_OWNED));
+        assert!(ready.message.starts_with("Service c already exists and is not this Connect's"));
+        assert!(ready.message.contains("applied nothing"), "{}", ready.message);
+        let before = [];
+        let mut next = Vec::new();
+        apply(&mut next, &observed, Some(1), jiff::Timestamp::UNIX_EPOCH);
+        let told = announcements(&before, &next);
+        assert!(told.iter().any(|(reason, _)| reason == OBJECT_NOT_OWNED), "{told:?}");
+    }
+
+    #[test]
     fn a_refused_object_blocks_readiness_and_says_nothing_was_applied() {
         let observed = Observed {
             resolution: Ok(1),
@@ -706,6 +774,43 @@ mod tests {
         let starting =
             pod("connect-2", serde_json::json!({"waiting": {"reason": "PodInitializing"}}));
         assert!(image_failures(&[starting]).is_empty());
+    }
+
+    #[test]
+    fn a_cluster_is_looked_at_sooner_only_while_its_workers_come_up() {
+        let resync = std::time::Duration::from_secs(60);
+        let now = jiff::Timestamp::from_second(10_000).unwrap();
+        let with_ready = |status: bool, reason: &str, since_s: i64| {
+            let mut s = ConnectStatus::default();
+            crate::conditions::set(
+                &mut s.conditions,
+                ConditionUpdate::new(READY, status, "x", ""),
+                Some(1),
+                now - jiff::SignedDuration::from_secs(since_s),
+            );
+            s.conditions[0].reason = reason.to_owned();
+            s
+        };
+        let secs = std::time::Duration::from_secs;
+        // (case, status, the wait)
+        let table = [
+            ("never reconciled", ConnectStatus::default(), SETTLE_FIRST),
+            ("ready", with_ready(true, WORKERS_READY, 5), resync),
+            ("just rolled", with_ready(false, WORKERS_NOT_READY, 1), SETTLE_FIRST),
+            ("coming up 40 s", with_ready(false, WORKERS_NOT_READY, 40), secs(10)),
+            ("unready for an hour", with_ready(false, WORKERS_NOT_READY, 3600), resync),
+            ("a missing Secret", with_ready(false, SECRET_MISSING, 1), resync),
+            ("a plugin that does not resolve", with_ready(false, PLUGIN_UNRESOLVABLE, 1), resync),
+            ("a refused object", with_ready(false, APPLY_REFUSED, 1), resync),
+            ("an image that cannot be pulled", with_ready(false, IMAGE_PULL_FAILED, 1), resync),
+            ("a failing installer", with_ready(false, INSTALL_FAILED, 1), resync),
+        ];
+        for (case, status, want) in table {
+            assert_eq!(requeue(&status, now, resync), want, "{case}");
+        }
+        let short = secs(1);
+        let status = with_ready(false, WORKERS_NOT_READY, 100);
+        assert_eq!(requeue(&status, now, short), short, "never later than the resync");
     }
 
     #[test]

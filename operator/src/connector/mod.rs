@@ -12,4 +12,4 @@ pub mod status;
 
 pub use desired::{DesiredConnector, SpecError};
 pub use observed::{ConnectorRunState, ObservedConnector};
-pub use plan::{Action, Plan, PlanInput, plan};
+pub use plan::{Action, Adoption, Plan, PlanInput, plan};

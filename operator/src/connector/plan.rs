@@ -46,8 +46,9 @@ pub struct PlanInput<'a> {
     /// A name the connector had before a rename, still to be removed
     /// (`status.previousConnectorName`), and whether Connect still has it.
     pub previous: Option<(&'a str, bool)>,
-    /// The `sluice.dev/adopt` annotation: take over an existing connector of that name.
-    pub adopt: bool,
+    /// The `sluice.dev/adopt` annotation (take over an existing connector of that name), and
+    /// whether the Connect cluster's owner allows it.
+    pub adopt: Adoption<'a>,
     pub one_offs: &'a [OneOff],
     /// A state held by an earlier pause/resume annotation, if the spec has not changed since.
     pub held: Option<ConnectorTargetState>,
@@ -58,6 +59,17 @@ pub struct PlanInput<'a> {
     pub policy_decision: Option<Decision>,
     pub backoff: BackoffSettings,
     pub now: Timestamp,
+}
+
+/// Whether a connector of the desired name that Sluice did not create may be taken over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption<'a> {
+    /// The Connector does not ask to (no `sluice.dev/adopt=true`).
+    NotAsked,
+    /// It asks, and the Connect cluster's owner allows adoption.
+    Allowed,
+    /// It asks, and the owner does not allow it; `how` says how the owner would.
+    Refused { how: &'a str },
 }
 
 /// The plan: REST actions, and what the status must remember.
@@ -92,29 +104,47 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         ..Plan::default()
     };
 
-    // A rename: remember the old name for removal and claim the new one before creating it.
-    if let Some(owned) = input.owned
-        && owned != desired.name
-    {
-        out.previous = Some(owned.to_owned());
-        out.claim = Some(desired.name.clone());
-    }
-    let owns_desired = input.owned == Some(desired.name.as_str()) || out.claim.is_some();
+    // A name is Sluice's only once it has claimed it, and it claims only a free name (or one
+    // it was told to adopt): a rename onto a connector someone else made must not take it
+    // over, or deleting the Connector would later delete that connector too.
+    let renamed_from = input.owned.filter(|owned| *owned != desired.name);
+    let owns_desired = input.owned == Some(desired.name.as_str());
 
     let Some(observed) = input.observed else {
         out.target = input.held.unwrap_or(desired.state);
+        // A rename: remember the old name for removal once the new one exists.
+        if let Some(old) = renamed_from {
+            out.previous = Some(old.to_owned());
+        }
         out.claim = Some(desired.name.clone());
         out.actions.push(Action::Create { initial_state: initial_state(out.target) });
         return out;
     };
-    if !owns_desired && !input.adopt {
-        out.blocked = Some(format!(
-            "a connector named {} already exists on the Connect cluster and this Connector did not create it: set spec.name to another name, or annotate the Connector with sluice.dev/adopt=true to manage the existing one",
-            desired.name
-        ));
+    if !owns_desired && input.adopt != Adoption::Allowed {
+        let taken = match renamed_from {
+            Some(old) => format!(
+                "spec.name was changed from {old} to {name}, but a connector named {name} already exists on the Connect cluster and this Connector did not create it; {old} is kept as it was",
+                name = desired.name
+            ),
+            None => format!(
+                "a connector named {} already exists on the Connect cluster and this Connector did not create it",
+                desired.name
+            ),
+        };
+        out.blocked = Some(match input.adopt {
+            Adoption::Refused { how } => format!(
+                "{taken}. The Connector asks to adopt it (sluice.dev/adopt=true), but the Connect cluster does not allow adoption: {how}; or set spec.name to another name"
+            ),
+            _ => format!(
+                "{taken}: set spec.name to another name, or, where the Connect cluster's owner allows adoption, annotate the Connector with sluice.dev/adopt=true to manage the existing one"
+            ),
+        });
         return out;
     }
-    if input.owned != Some(desired.name.as_str()) {
+    if let Some(old) = renamed_from {
+        out.previous = Some(old.to_owned());
+    }
+    if !owns_desired {
         out.claim = Some(desired.name.clone());
     }
 

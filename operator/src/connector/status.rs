@@ -15,6 +15,10 @@ pub use crate::conditions::READY;
 pub const PROGRESSING: &str = "Progressing";
 pub const DEGRADED: &str = "Degraded";
 pub const CONNECT_UNAVAILABLE: &str = "ConnectUnavailable";
+/// Reasons of `Ready` that the controller reads back, to tell a problem once.
+pub const INVALID_SPEC: &str = "InvalidSpec";
+pub const CONFIG_INVALID: &str = "ConfigInvalid";
+pub const CONNECTOR_NOT_OWNED: &str = "ConnectorNotOwned";
 
 /// How long after Sluice acted a connector that is still starting keeps `Progressing` True,
 /// and so is looked at every second: long enough for Connect to start tasks, short enough
@@ -87,20 +91,20 @@ pub fn next_status(
             ));
         }
         Outcome::InvalidSpec { message } => {
-            set(ConditionUpdate::new(READY, false, "InvalidSpec", message.clone()));
+            set(ConditionUpdate::new(READY, false, INVALID_SPEC, message.clone()));
             set(ConditionUpdate::new(
                 PROGRESSING,
                 false,
-                "InvalidSpec",
+                INVALID_SPEC,
                 "waiting for the spec to be fixed",
             ));
         }
         Outcome::ConfigInvalid { message, .. } => {
-            set(ConditionUpdate::new(READY, false, "ConfigInvalid", message.clone()));
+            set(ConditionUpdate::new(READY, false, CONFIG_INVALID, message.clone()));
             set(ConditionUpdate::new(
                 PROGRESSING,
                 false,
-                "ConfigInvalid",
+                CONFIG_INVALID,
                 "waiting for spec.configs to be fixed",
             ));
         }
@@ -182,7 +186,7 @@ fn observe_into(
     }
 
     let readiness = match &plan.blocked {
-        Some(why) => Readiness::not("ConnectorNotOwned", why.clone()),
+        Some(why) => Readiness::not(CONNECTOR_NOT_OWNED, why.clone()),
         None => readiness(desired.name.as_str(), plan.target, observed, &plan.actions),
     };
     let failed = observed.is_some_and(|o| super::restart::failure(o).is_some());

@@ -21,6 +21,7 @@ use kube::{
 use serde::Serialize;
 use tracing::info;
 
+use super::error::Error;
 use super::{Context, FIELD_MANAGER, connect_access, events};
 use crate::connect::{render, status};
 use crate::connect_endpoint;
@@ -40,7 +41,7 @@ pub async fn run(ctx: Arc<Context>) {
 }
 
 #[tracing::instrument(skip_all, fields(namespace = connect.namespace(), name = connect.name_any()))]
-async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, kube::Error> {
+async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, Error> {
     if connect.metadata.deletion_timestamp.is_some() {
         // Owner references hand the rendered objects to the garbage collector.
         return Ok(Requeue::await_change());
@@ -55,6 +56,7 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut stateful_set = sets.get_opt(&name).await?;
     let mut refused = None;
+    let mut taken = None;
     if let (Ok(plugins), Ok(versions)) = (&resolved, &secret_versions) {
         let inputs = render::Inputs {
             plugins,
@@ -64,7 +66,8 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         let rendered = render::render(&connect, &name, &namespace, &inputs);
         match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
             Ok(applied) => stateful_set = Some(applied),
-            Err(why) => refused = Some(why),
+            Err(NotApplied::Refused(why)) => refused = Some(why),
+            Err(NotApplied::Taken(object)) => taken = Some(object),
         }
     }
 
@@ -104,11 +107,13 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
             .map_err(|failures| failures.iter().map(ToString::to_string).collect()),
         missing_secrets: secret_versions.err().unwrap_or_default(),
         refused,
+        taken,
         stateful_set: stateful_set.as_ref().and_then(|s| s.status.as_ref()),
         pods: &pods,
         offered: offered.as_deref(),
     };
-    let next = status::next_status(connect.status.as_ref(), &seen, jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let next = status::next_status(connect.status.as_ref(), &seen, now);
     let before = connect.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
     for (reason, message) in status::announcements(before, &next.conditions) {
         events::publish(&ctx, connect.as_ref(), EventType::Warning, &reason, "Reconcile", &message)
@@ -118,7 +123,7 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         let api: Api<Connect> = Api::namespaced(ctx.client.clone(), &namespace);
         super::status_write::apply(&api, connect.as_ref(), &next).await?;
     }
-    Ok(Requeue::requeue(ctx.settings.resync))
+    Ok(Requeue::requeue(status::requeue(&next, now, ctx.settings.resync)))
 }
 
 /// The `resourceVersion` of every mounted Secret, so that a changed Secret rolls the workers,
@@ -152,8 +157,20 @@ async fn secret_versions(
     Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })
 }
 
+/// Why the rendered set was not applied.
+enum NotApplied {
+    /// The API server refused an object: `Kind name: why`.
+    Refused(String),
+    /// An object has a rendered object's name and is not the Connect's: `Kind name`.
+    Taken(String),
+}
+
 /// Applies every rendered object, the StatefulSet last so that what its pods mount exists;
 /// returns the StatefulSet as the API server has it now. `before` is the one it had.
+///
+/// An object that already has a rendered object's name but no owner reference to this
+/// Connect (a Service or ConfigMap someone made, or another Connect's) is never taken over:
+/// a forced apply would rewrite it, so nothing is applied and the status names it.
 ///
 /// The whole set is first applied as a dry run: an object the API server refuses (a 400,
 /// 403 or 422: a worker config over a ConfigMap's 1 MiB, a name too long for a Service,
@@ -165,14 +182,17 @@ async fn apply_all(
     namespace: &str,
     rendered: &render::Rendered,
     before: Option<&StatefulSet>,
-) -> Result<Result<StatefulSet, String>, kube::Error> {
+) -> Result<Result<StatefulSet, NotApplied>, kube::Error> {
     let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
+    if let Some(taken) = taken(ctx, namespace, &owner, rendered, before).await? {
+        return Ok(Err(NotApplied::Taken(taken)));
+    }
     match apply_set(ctx, namespace, &owner, rendered, Apply::DryRun).await {
         Ok(_) => {}
         Err(Refusal { object, error: kube::Error::Api(status) })
             if matches!(status.code, 400 | 403 | 422) =>
         {
-            return Ok(Err(format!("{object}: {}", status.message)));
+            return Ok(Err(NotApplied::Refused(format!("{object}: {}", status.message))));
         }
         Err(refusal) => return Err(refusal.error),
     }
@@ -198,6 +218,53 @@ async fn apply_all(
         }
     }
     Ok(Ok(applied))
+}
+
+/// The first rendered object whose name is taken by an object `owner` does not own, as
+/// `Kind name`. `stateful_set` is the StatefulSet already read.
+async fn taken(
+    ctx: &Context,
+    namespace: &str,
+    owner: &OwnerReference,
+    rendered: &render::Rendered,
+    stateful_set: Option<&StatefulSet>,
+) -> Result<Option<String>, kube::Error> {
+    if let Some(set) = stateful_set
+        && !owned_by(set.meta(), owner)
+    {
+        return Ok(Some(format!("StatefulSet {}", set.name_any())));
+    }
+    let found = [
+        existing(ctx, namespace, &rendered.worker_config).await?,
+        existing(ctx, namespace, &rendered.plugin_list).await?,
+        existing(ctx, namespace, &rendered.headless).await?,
+        existing(ctx, namespace, &rendered.client).await?,
+        existing(ctx, namespace, &rendered.pdb).await?,
+    ];
+    Ok(found.into_iter().flatten().find(|(_, meta)| !owned_by(meta, owner)).map(|(o, _)| o))
+}
+
+/// The metadata of the object named like `object`, if one exists, with its `Kind name`.
+async fn existing<K>(
+    ctx: &Context,
+    namespace: &str,
+    object: &K,
+) -> Result<Option<(String, kube::api::ObjectMeta)>, kube::Error>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    let name = object.name_any();
+    let found = api.get_metadata_opt(&name).await?;
+    Ok(found.map(|m| (format!("{} {name}", K::kind(&())), m.metadata)))
+}
+
+/// Whether `meta` names `owner` (by uid) among its owners.
+fn owned_by(meta: &kube::api::ObjectMeta, owner: &OwnerReference) -> bool {
+    meta.owner_references.iter().flatten().any(|r| r.uid == owner.uid)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

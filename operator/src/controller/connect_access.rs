@@ -25,6 +25,9 @@ pub struct Target {
     pub label: String,
     /// Values read from Secrets, to be masked wherever they could show.
     pub secret_values: Vec<String>,
+    /// Whether the cluster's owner lets Connectors adopt connectors Sluice did not create,
+    /// or how the owner would allow it.
+    pub adoption: Result<(), String>,
 }
 
 #[derive(Error, Debug)]
@@ -42,29 +45,54 @@ pub struct ClientPool {
     clients: Mutex<HashMap<u64, reqwest::Client>>,
 }
 
+/// What the operator allows for Connectors that name an endpoint (`spec.connectRest`)
+/// rather than a Sluice-managed Connect, whose owner cannot say.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExternalRules {
+    /// `--allow-external-adoption`.
+    pub allow_adoption: bool,
+}
+
 pub async fn resolve(
     connector: &Connector,
     client: &kube::Client,
     pool: &ClientPool,
     url_template: &str,
+    external: ExternalRules,
 ) -> Result<Target, AccessError> {
     let namespace = connector.namespace().unwrap_or_default();
     let spec = &connector.spec;
-    let (endpoint, label, access) = match (&spec.connect_rest, &spec.connect_cluster_ref) {
-        (Some(rest), _) => (rest.endpoint.clone(), rest.endpoint.clone(), rest.access.clone()),
+    let (endpoint, label, access, adoption) = match (&spec.connect_rest, &spec.connect_cluster_ref)
+    {
+        (Some(rest), _) => (
+            rest.endpoint.clone(),
+            rest.endpoint.clone(),
+            rest.access.clone(),
+            if external.allow_adoption {
+                Ok(())
+            } else {
+                Err("the operator allows adopting connectors on external clusters only when started with --allow-external-adoption".to_owned())
+            },
+        ),
         (None, Some(cluster)) => {
             let cluster_ns = cluster.namespace.clone().unwrap_or_else(|| namespace.clone());
             let connects: Api<Connect> = Api::namespaced(client.clone(), &cluster_ns);
-            let connect = connects.get_opt(&cluster.name).await?.ok_or_else(|| {
-                AccessError::Spec(format!(
-                    "spec.connectClusterRef names Connect {cluster_ns}/{} which does not exist: create it or fix the name",
-                    cluster.name
-                ))
-            })?;
+            let connect = connects.get_opt(&cluster.name).await?;
+            let connect = consented(connect, &cluster_ns, &cluster.name, &namespace)
+                .map_err(AccessError::Spec)?;
+            let access = connect.spec.connector_access.clone().unwrap_or_default();
             (
                 connect_endpoint::url(url_template, &cluster.name, &cluster_ns),
                 format!("{cluster_ns}/{}", cluster.name),
                 connect.spec.connect_rest.clone().unwrap_or_default(),
+                if access.allow_adoption {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the owner of Connect {cluster_ns}/{} can allow it with spec.connectorAccess.allowAdoption: true",
+                        cluster.name
+                    ))
+                },
             )
         }
         (None, None) => {
@@ -73,7 +101,38 @@ pub async fn resolve(
             ));
         }
     };
-    target(endpoint, label, &access, &namespace, client, pool).await
+    let mut target = target(endpoint, label, &access, &namespace, client, pool).await?;
+    target.adoption = adoption;
+    Ok(target)
+}
+
+/// `connect`, the Connect `{cluster_ns}/{name}` as read, if a Connector in `namespace` may
+/// use it: always in its own namespace, in another only when the Connect lists `namespace`
+/// in `spec.connectorAccess.namespaces`. A Connect in another namespace that is missing and
+/// one that does not consent get the same answer, so a Connector cannot probe what another
+/// team runs.
+fn consented(
+    connect: Option<Connect>,
+    cluster_ns: &str,
+    name: &str,
+    namespace: &str,
+) -> Result<Connect, String> {
+    if cluster_ns == namespace {
+        return connect.ok_or_else(|| {
+            format!(
+                "spec.connectClusterRef names Connect {cluster_ns}/{name} which does not exist: create it or fix the name"
+            )
+        });
+    }
+    connect
+        .filter(|c| {
+            c.spec.connector_access.as_ref().is_some_and(|a| a.namespaces.iter().any(|n| n == namespace))
+        })
+        .ok_or_else(|| {
+            format!(
+                "spec.connectClusterRef names Connect {cluster_ns}/{name}, which does not exist or does not let Connectors of namespace {namespace} use it: its owner can add {namespace} to that Connect's spec.connectorAccess.namespaces, or use a Connect in {namespace}"
+            )
+        })
 }
 
 /// The REST client of a Sluice-managed Connect, with the credentials its `connectRest`
@@ -112,6 +171,7 @@ async fn target(
         client: rest,
         label,
         secret_values: credentials.secret_values(),
+        adoption: Err("only Connectors adopt connectors".to_owned()),
     })
 }
 
@@ -334,5 +394,35 @@ mod tests {
         let auth = Auth::Basic { username: "alice".into(), password: "s3cret-pw".into() };
         assert!(!format!("{auth:?}").contains("s3cret-pw"));
         assert!(!format!("{:?}", Auth::Bearer("tok-123456".into())).contains("tok-123456"));
+    }
+
+    fn connect(namespaces: &[&str]) -> Connect {
+        let spec = serde_json::json!({
+            "replicas": 1,
+            "dependencies": {"kafka": {"bootstrapEndpoint": "k:9092"}},
+            "connectorAccess": {"namespaces": namespaces},
+        });
+        Connect::new("demo", serde_json::from_value(spec).unwrap())
+    }
+
+    #[test]
+    fn a_connect_in_another_namespace_is_used_only_with_its_consent() {
+        // (case, the Connect read, its namespace, the Connector's namespace, allowed)
+        let table = [
+            ("own namespace", Some(connect(&[])), "a", "a", true),
+            ("listed", Some(connect(&["b"])), "a", "b", true),
+            ("not listed", Some(connect(&["c"])), "a", "b", false),
+            ("no consent at all", Some(connect(&[])), "a", "b", false),
+            ("missing elsewhere", None, "a", "b", false),
+            ("missing at home", None, "a", "a", false),
+        ];
+        for (case, read, cluster_ns, ns, allowed) in table {
+            let got = consented(read, cluster_ns, "demo", ns);
+            assert_eq!(got.is_ok(), allowed, "{case}: {got:?}");
+        }
+        let refused = consented(Some(connect(&[])), "a", "demo", "b").unwrap_err();
+        let missing = consented(None, "a", "demo", "b").unwrap_err();
+        assert_eq!(refused, missing, "a probe cannot tell a refusal from a missing Connect");
+        assert!(refused.contains("add b to that Connect's spec.connectorAccess.namespaces"));
     }
 }

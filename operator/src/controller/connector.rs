@@ -15,15 +15,15 @@ use kube::{
         watcher,
     },
 };
-use thiserror::Error;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::{debug, info, warn};
 
 use super::connect_access::{self, AccessError, Target};
+use super::error::{Category, Error};
 use super::{Context, events, restart_policy, status_write, transforms};
 use crate::connect_rest::RestError;
 use crate::connector::{
-    Action, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
+    Action, Adoption, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
     redact::Redactor,
     restart::{self, DEFAULT_MAX_RETRY, Decision},
     status::{self, Outcome, describe_action, next_status},
@@ -39,38 +39,6 @@ const SETTLE_INTERVAL: Duration = Duration::from_secs(1);
 const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// How soon to look again when the watch cache held an older Connector than the API server.
 const STALE_RETRY: Duration = Duration::from_millis(200);
-
-#[derive(Error, Debug)]
-pub enum Error {
-    #[error("Kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(#[source] Box<finalizer::Error<Error>>),
-    #[error("the Connector has no namespace")]
-    NoNamespace,
-    /// The finalizer stays until the connector is gone from Connect.
-    #[error("{0}")]
-    DeleteFailed(String),
-}
-
-impl super::runner::Failure for Error {
-    fn category(&self) -> &'static str {
-        match self {
-            Error::Kube(e) => super::runner::category_of_kube(e),
-            Error::Finalizer(e) => match &**e {
-                finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => {
-                    e.category()
-                }
-                finalizer::Error::AddFinalizer(e) | finalizer::Error::RemoveFinalizer(e) => {
-                    super::runner::category_of_kube(e)
-                }
-                _ => "Finalizer",
-            },
-            Error::NoNamespace => "InvalidSpec",
-            Error::DeleteFailed(_) => "ConnectUnavailable",
-        }
-    }
-}
 
 pub async fn run(ctx: Arc<Context>) {
     let triggers = UnboundedReceiverStream::new(ctx.take_connector_triggers()).map(|t| {
@@ -91,7 +59,7 @@ pub(super) const CONTROLLER: &str = "connector";
 
 #[tracing::instrument(skip_all, fields(namespace = connector.namespace(), name = connector.name_any()))]
 async fn reconcile(connector: Arc<Connector>, ctx: Arc<Context>) -> Result<Requeue, Error> {
-    let namespace = connector.namespace().ok_or(Error::NoNamespace)?;
+    let namespace = connector.namespace().ok_or(Error::NoNamespace("Connector"))?;
     let api: Api<Connector> = Api::namespaced(ctx.client.clone(), &namespace);
     finalizer::finalizer(&api, FINALIZER, connector, |event| async {
         match event {
@@ -225,7 +193,11 @@ async fn apply(
         observed: observed.as_ref(),
         owned: previous_status.and_then(|s| s.connector_name.as_deref()),
         previous: previous_name.map(|n| (n, listing.contains_key(n))),
-        adopt: annotations::adopt(connector.annotations()),
+        adopt: match (annotations::adopt(connector.annotations()), &target.adoption) {
+            (false, _) => Adoption::NotAsked,
+            (true, Ok(())) => Adoption::Allowed,
+            (true, Err(how)) => Adoption::Refused { how },
+        },
         one_offs: &one_offs,
         held: status::held(previous_status, connector.metadata.generation),
         restart_policy: policy.map_or(RestartPolicyType::OnFailure, |p| p.kind),
@@ -246,8 +218,8 @@ async fn apply(
     }
 
     if let Some(why) = &plan.blocked {
-        if !run.condition_is(status::READY, "ConnectorNotOwned") {
-            run.event(EventType::Warning, "ConnectorNotOwned", "Reconcile", why).await;
+        if !run.condition_is(status::READY, status::CONNECTOR_NOT_OWNED) {
+            run.event(EventType::Warning, status::CONNECTOR_NOT_OWNED, "Reconcile", why).await;
         }
         let outcome = Outcome::Observed { desired: &desired, observed: None, plan: &plan };
         run.write_outcome(&target.label, &outcome).await?;
@@ -421,11 +393,11 @@ impl Run<'_> {
     }
 
     async fn invalid_spec(&self, label: &str, message: String) -> Result<Requeue, Error> {
-        if !self.condition_is(status::READY, "InvalidSpec")
+        if !self.condition_is(status::READY, status::INVALID_SPEC)
             || self.connector.status.as_ref().and_then(|s| s.observed_generation)
                 != self.generation()
         {
-            self.event(EventType::Warning, "InvalidSpec", "Reconcile", &message).await;
+            self.event(EventType::Warning, status::INVALID_SPEC, "Reconcile", &message).await;
         }
         let outcome = Outcome::InvalidSpec { message };
         self.write_outcome(label, &outcome).await?;
@@ -475,12 +447,13 @@ impl Run<'_> {
             }
             Err(e) => (redactor.redact(&format!("Connect rejected the config: {e}")), vec![]),
         };
-        let repeated = self.condition_is(status::READY, "ConfigInvalid")
+        let repeated = self.condition_is(status::READY, status::CONFIG_INVALID)
             && self.connector.status.as_ref().is_some_and(|s| {
                 s.config_errors == errors && s.observed_generation == self.generation()
             });
         if !repeated {
-            self.event(EventType::Warning, "ConfigInvalid", "ValidateConfig", &message).await;
+            self.event(EventType::Warning, status::CONFIG_INVALID, "ValidateConfig", &message)
+                .await;
         }
         let outcome = Outcome::ConfigInvalid { message, errors };
         self.write_outcome(&target.label, &outcome).await?;
@@ -550,13 +523,13 @@ impl Run<'_> {
     async fn write_outcome(&self, label: &str, outcome: &Outcome<'_>) -> Result<(), Error> {
         let category = match outcome {
             Outcome::Observed { .. } => None,
-            Outcome::InvalidSpec { .. } => Some("InvalidSpec"),
-            Outcome::ConfigInvalid { .. } => Some("ConfigInvalid"),
-            Outcome::Rejected { .. } => Some("ConnectRejected"),
-            Outcome::Unavailable { .. } => Some("ConnectUnavailable"),
+            Outcome::InvalidSpec { .. } => Some(Category::InvalidSpec),
+            Outcome::ConfigInvalid { .. } => Some(Category::ConfigInvalid),
+            Outcome::Rejected { .. } => Some(Category::ConnectRejected),
+            Outcome::Unavailable { .. } => Some(Category::ConnectUnavailable),
         };
         if let Some(category) = category {
-            crate::metrics::failure(CONTROLLER, category);
+            crate::metrics::failure(CONTROLLER, category.as_str());
         }
         self.write(next_status(
             self.connector.status.as_ref(),
@@ -651,5 +624,6 @@ async fn target(
     ctx: &Context,
 ) -> Result<connect_access::Target, AccessError> {
     let template = &ctx.settings.connect.rest_url_template;
-    connect_access::resolve(connector, &ctx.client, &ctx.clients, template).await
+    connect_access::resolve(connector, &ctx.client, &ctx.clients, template, ctx.settings.external)
+        .await
 }

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod connect_access;
 pub mod connect_cache;
 pub mod connector;
+pub mod error;
 pub mod events;
 pub mod health;
 pub mod host_services;
@@ -39,6 +40,8 @@ pub struct Settings {
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
     pub policy_cache: Option<std::path::PathBuf>,
+    /// What Connectors of external clusters may do.
+    pub external: connect_access::ExternalRules,
     /// How Connect clusters are built and reached.
     pub connect: ConnectSettings,
     /// Retries of an object whose reconcile failed.
@@ -76,6 +79,7 @@ impl Default for Settings {
             namespaces: Vec::new(),
             backoff: BackoffSettings::default(),
             policy_cache: None,
+            external: connect_access::ExternalRules::default(),
             connect: ConnectSettings::default(),
             error_backoff: runner::Backoff {
                 base: Duration::from_secs(1),

@@ -16,6 +16,7 @@ use kube::{
 };
 use sha2::{Digest, Sha256};
 
+use super::error::Error;
 use super::{Context, events};
 use crate::crd::{Policy, PolicyModule};
 use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine, PolicyError};
@@ -75,7 +76,7 @@ pub async fn run(ctx: Arc<Context>) {
 }
 
 #[tracing::instrument(skip_all, fields(namespace = policy.namespace(), name = policy.name_any()))]
-async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, kube::Error> {
+async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, Error> {
     let namespace = policy.namespace().unwrap_or_default();
     let name = policy.name_any();
     let registry = &ctx.policies;

@@ -1,7 +1,8 @@
 //! The one way a controller runs: its watch and triggers come from the caller, and the runner
 //! adds what every controller shares: metrics and health around each reconcile, one error
-//! policy with per-object exponential backoff and jitter, and a graceful shutdown that stops
-//! new work and lets running reconciles finish.
+//! policy with per-object exponential backoff and jitter, the `Reconciled` condition and a
+//! Warning Event when a failure persists, and a graceful shutdown that stops new work and
+//! lets running reconciles finish.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -10,32 +11,46 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use kube::Resource;
-use kube::runtime::{Controller, controller::Action as Requeue, reflector::ObjectRef};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    runtime::{Controller, controller::Action as Requeue, events::EventType, reflector::ObjectRef},
+};
 use tracing::warn;
 
-use super::Context;
+use super::error::{Category, Error};
+use super::{Context, events};
+use crate::conditions::{self, ConditionUpdate, RECONCILED};
+use crate::crd::{Connect, Connector, Policy};
 use crate::metrics;
 
-/// What every controller's error says about itself: its category is the `category` label of
-/// `sluice_reconcile_errors_total`.
-pub trait Failure: std::error::Error + Send + Sync + 'static {
-    fn category(&self) -> &'static str;
+/// The field manager of the `Reconciled` condition. Not the controllers' own `sluice`: each
+/// manager owns its entries of the conditions list (a map keyed by type), so the runner's
+/// write leaves the controller's conditions alone and the controller's never drops this one.
+pub const RUNNER_FIELD_MANAGER: &str = "sluice-runner";
+
+/// A resource whose status has conditions, read by the runner to decide `Reconciled`.
+pub trait Conditioned {
+    fn conditions(&self) -> &[Condition];
 }
 
-impl Failure for kube::Error {
-    fn category(&self) -> &'static str {
-        category_of_kube(self)
+impl Conditioned for Connector {
+    fn conditions(&self) -> &[Condition] {
+        self.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default()
     }
 }
 
-/// The category of a Kubernetes API failure.
-pub fn category_of_kube(error: &kube::Error) -> &'static str {
-    match error {
-        kube::Error::Api(s) if s.code == 409 => "Conflict",
-        kube::Error::Api(s) if s.code == 422 || s.code == 400 => "Rejected",
-        kube::Error::Api(s) if s.code == 403 => "Forbidden",
-        _ => "KubernetesApi",
+impl Conditioned for Connect {
+    fn conditions(&self) -> &[Condition] {
+        self.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default()
+    }
+}
+
+impl Conditioned for Policy {
+    fn conditions(&self) -> &[Condition] {
+        self.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default()
     }
 }
 
@@ -57,9 +72,38 @@ impl Backoff {
     }
 }
 
-/// Consecutive failures of one object after which a Warning Event says so, once per streak:
-/// a blip retries quietly, a failure that persists reaches `kubectl describe`.
+/// Consecutive failures of one object after which the failure counts as persistent: a
+/// blip retries quietly, a failure that persists reaches `kubectl get` (the `Reconciled`
+/// condition) and `kubectl describe` (a Warning Event, once per streak).
 pub const PERSISTENT_AFTER: u32 = 3;
+
+/// What the `Reconciled` condition should become after a reconcile, given how many in a row
+/// have failed and what the condition says now; `None` leaves it as it is. It is set only once
+/// a failure persists and set back when a reconcile succeeds, so an object that never failed
+/// for long has no such condition, and a retry that fails the same way writes nothing.
+pub fn reconciled_update(
+    outcome: Result<(), (Category, &str)>,
+    failures: u32,
+    current: Option<&Condition>,
+) -> Option<ConditionUpdate> {
+    let failing = current.is_some_and(|c| c.status == "False");
+    match outcome {
+        Ok(()) if failing => Some(ConditionUpdate::new(
+            RECONCILED,
+            true,
+            "Reconciled",
+            "The last reconcile succeeded",
+        )),
+        Ok(()) => None,
+        Err(_) if failures < PERSISTENT_AFTER => None,
+        Err((category, _)) if failing && current.is_some_and(|c| c.reason == category.as_str()) => {
+            None
+        }
+        Err((category, message)) => {
+            Some(ConditionUpdate::new(RECONCILED, false, category.as_str(), message))
+        }
+    }
+}
 
 /// Consecutive failures per object, forgotten on its next success.
 struct Failures<K: Resource> {
@@ -112,23 +156,22 @@ where
 
 /// Runs `controller` with `reconcile` until the shutdown signal of `ctx`, then waits for the
 /// reconciles already running.
-pub async fn run<K, E, F, Fut>(
+pub async fn run<K, F, Fut>(
     name: &'static str,
     controller: Controller<K>,
     reconcile: F,
     ctx: Arc<Context>,
 ) where
-    K: Resource<DynamicType = ()>
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Conditioned
         + Clone
         + serde::de::DeserializeOwned
         + Debug
         + Send
         + Sync
         + 'static,
-    K::DynamicType: Eq + Hash + Clone + Debug + Default + Unpin + Send + Sync,
     F: Fn(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Requeue, E>> + Send + 'static,
-    E: Failure,
+    Fut: Future<Output = Result<Requeue, Error>> + Send + 'static,
 {
     let failures = Arc::new(Failures::<K> { counts: Mutex::default() });
     let backoff = ctx.settings.error_backoff;
@@ -136,7 +179,7 @@ pub async fn run<K, E, F, Fut>(
     let wrapped = move |object: Arc<K>, ctx: Arc<Context>| {
         let key = ObjectRef::from_obj(&*object);
         let failures = failures.clone();
-        let fut = reconcile(object, ctx.clone());
+        let fut = reconcile(object.clone(), ctx.clone());
         async move {
             let _running = (ctx.health.begin(name), metrics::in_flight(name));
             let started = Instant::now();
@@ -144,41 +187,53 @@ pub async fn run<K, E, F, Fut>(
             metrics::reconciled(
                 name,
                 started.elapsed(),
-                result.as_ref().err().map(|e| e.category()),
+                result.as_ref().err().map(|e| e.category().as_str()),
             );
             if result.is_ok() {
                 failures.reset(&key);
+                let current = conditions::find(object.conditions(), RECONCILED);
+                if let Some(update) = reconciled_update(Ok(()), 0, current) {
+                    write_reconciled(&ctx, &*object, update).await;
+                }
             }
             result
         }
     };
-    let error_policy = move |object: Arc<K>, error: &E, ctx: Arc<Context>| {
+    let error_policy = move |object: Arc<K>, error: &Error, ctx: Arc<Context>| {
         let n = on_error.bump(ObjectRef::from_obj(&*object));
         let delay = backoff.delay(n, rand::random::<f64>());
+        let category = error.category();
         warn!(
             controller = name,
-            category = error.category(),
+            %category,
             %error,
             failures = n,
             retry_in_ms = delay.as_millis() as u64,
             "reconcile failed; will retry"
         );
-        if n == PERSISTENT_AFTER {
-            let note = format!(
-                "{n} reconciles in a row failed ({}): {error}; retrying with backoff up to every {} s",
-                error.category(),
-                backoff.cap.as_secs()
-            );
+        let note = format!(
+            "{n} reconciles in a row failed ({category}): {error}; retrying with backoff up to every {} s",
+            backoff.cap.as_secs()
+        );
+        let current = conditions::find(object.conditions(), RECONCILED);
+        let update = reconciled_update(Err((category, &note)), n, current);
+        if update.is_some() || n == PERSISTENT_AFTER {
+            // The error policy is synchronous; the writes go on beside the retry's wait.
             tokio::spawn(async move {
-                super::events::publish(
-                    &ctx,
-                    &*object,
-                    kube::runtime::events::EventType::Warning,
-                    "ReconcileFailing",
-                    "Reconcile",
-                    &note,
-                )
-                .await;
+                if n == PERSISTENT_AFTER {
+                    events::publish(
+                        &ctx,
+                        &*object,
+                        EventType::Warning,
+                        "ReconcileFailing",
+                        "Reconcile",
+                        &note,
+                    )
+                    .await;
+                }
+                if let Some(update) = update {
+                    write_reconciled(&ctx, &*object, update).await;
+                }
             });
         }
         Requeue::requeue(delay)
@@ -199,9 +254,85 @@ pub async fn run<K, E, F, Fut>(
         .await;
 }
 
+/// Applies the `Reconciled` condition alone, as [`RUNNER_FIELD_MANAGER`]. A failure is only
+/// logged: the condition reports on reconciles, which go on being retried either way.
+async fn write_reconciled<K>(ctx: &Context, object: &K, update: ConditionUpdate)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Conditioned
+        + Clone
+        + serde::de::DeserializeOwned
+        + Debug,
+{
+    let mut list: Vec<Condition> =
+        conditions::find(object.conditions(), RECONCILED).cloned().into_iter().collect();
+    conditions::set(&mut list, update, object.meta().generation, jiff::Timestamp::now());
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": { "conditions": list },
+    });
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &object.namespace().unwrap_or_default());
+    let params = PatchParams::apply(RUNNER_FIELD_MANAGER).force();
+    if let Err(error) = api.patch_status(&object.name_any(), &params, &Patch::Apply(patch)).await {
+        warn!(name = object.name_any(), %error, "could not write the Reconciled condition");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn condition(status: &str, reason: &str) -> Condition {
+        Condition {
+            type_: RECONCILED.into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: String::new(),
+            observed_generation: None,
+            last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                jiff::Timestamp::UNIX_EPOCH,
+            ),
+        }
+    }
+
+    #[test]
+    fn reconciled_is_set_when_a_failure_persists_and_back_on_success() {
+        let forbidden = Err((Category::Forbidden, "3 reconciles in a row failed"));
+        let failing = condition("False", "Forbidden");
+        let recovered = condition("True", "Reconciled");
+        // (case, outcome, failures in a row, condition now, (status, reason) it becomes)
+        type Row<'a> = (
+            &'a str,
+            Result<(), (Category, &'a str)>,
+            u32,
+            Option<&'a Condition>,
+            Option<(bool, &'a str)>,
+        );
+        let table: [Row; 8] = [
+            ("healthy, never failed", Ok(()), 0, None, None),
+            ("a blip", forbidden, 1, None, None),
+            ("the second failure", forbidden, 2, None, None),
+            ("persistent", forbidden, PERSISTENT_AFTER, None, Some((false, "Forbidden"))),
+            ("already told", forbidden, 7, Some(&failing), None),
+            (
+                "failing another way",
+                Err((Category::Conflict, "m")),
+                9,
+                Some(&failing),
+                Some((false, "Conflict")),
+            ),
+            ("recovered", Ok(()), 0, Some(&failing), Some((true, "Reconciled"))),
+            ("stays recovered", Ok(()), 0, Some(&recovered), None),
+        ];
+        for (case, outcome, failures, current, want) in table {
+            let got = reconciled_update(outcome, failures, current);
+            assert_eq!(got.as_ref().map(|u| (u.status, u.reason)), want, "{case}");
+            if let Some(u) = got {
+                assert_eq!(u.type_, RECONCILED, "{case}");
+            }
+        }
+    }
 
     #[test]
     fn backoff_doubles_to_its_cap_with_a_fifth_of_jitter() {

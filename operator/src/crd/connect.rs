@@ -58,6 +58,30 @@ pub struct ConnectSpec {
     /// Settings of the worker pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_template: Option<PodTemplate>,
+    /// Who may use this cluster through Sluice besides Connectors in its own namespace, and
+    /// whether they may take over connectors Sluice did not create. Unset: only Connectors of
+    /// this namespace, and no adoption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_access: Option<ConnectorAccess>,
+}
+
+/// The consent of a Connect cluster's owner: which other namespaces' Connectors may create
+/// connectors on it, and whether an existing connector may be adopted.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorAccess {
+    /// Namespaces, besides the Connect's own, whose Connectors may name this cluster in
+    /// `spec.connectClusterRef`. A Connector in any other namespace is refused with
+    /// `InvalidSpec`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    #[x_kube(validation = ("self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(n) <= 63)", "connectorAccess.namespaces must be namespace names (lowercase letters, digits and '-', at most 63)"))]
+    pub namespaces: Vec<String>,
+    /// Let a Connector annotated `sluice.dev/adopt=true` take over a connector of its name
+    /// that Sluice did not create (and delete it when the Connector is deleted). Off unless
+    /// set: a connector someone made by hand is never overwritten or deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_adoption: bool,
 }
 
 /// Settings of the worker pods, as Confluent for Kubernetes names them.
@@ -314,8 +338,9 @@ pub struct ConnectStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, `Progressing` and `PluginsResolved`, with reason and message.
+    /// `Ready`, `Progressing` and `PluginsResolved`, with reason and message; `Reconciled` once reconciles have failed several times in a row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
     /// Workers the StatefulSet has.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -148,8 +148,9 @@ pub struct ConnectorStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, `Progressing`, `Degraded` and `ConnectUnavailable`, with reason and message.
+    /// `Ready`, `Progressing`, `Degraded` and `ConnectUnavailable`, with reason and message; `Reconciled` once reconciles have failed several times in a row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
     /// The name of the connector on the Connect cluster that Sluice manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,7 +17,7 @@ pub use common::{
 };
 pub use connect::{
     ConfigOverrides, ConfluentHubPlugin, Connect, ConnectBuild, ConnectBuildType,
-    ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, CustomPlugin,
+    ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, ConnectorAccess, CustomPlugin,
     InstalledConnectorClass, KafkaDependency, MavenPlugin, MountedSecret, MountedSecretStatus,
     OnDemandBuild, PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin, TlsCertificates,
     UrlPlugin,

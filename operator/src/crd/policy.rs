@@ -172,8 +172,9 @@ pub struct PolicyStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, with reason and message.
+    /// `Ready`, with reason and message; `Reconciled` once reconciles have failed several times in a row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
     /// The host ABI version the module targets, for example `0.1.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -45,7 +45,7 @@ fn input<'a>(d: &'a DesiredConnector, o: Option<&'a ObservedConnector>) -> PlanI
         observed: o,
         owned: Some("c"),
         previous: None,
-        adopt: false,
+        adopt: Adoption::NotAsked,
         one_offs: &[],
         held: None,
         restart_policy: RestartPolicyType::OnFailure,
@@ -198,7 +198,14 @@ fn a_connector_sluice_did_not_create_is_left_alone() {
     let p = plan(&i);
     assert!(p.actions.is_empty());
     assert!(p.blocked.as_deref().unwrap().contains("sluice.dev/adopt=true"));
-    i.adopt = true;
+    // Asking is not enough: the Connect cluster's owner must allow it.
+    i.adopt = Adoption::Refused { how: "its owner can set allowAdoption" };
+    let p = plan(&i);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.claim, None);
+    let why = p.blocked.unwrap();
+    assert!(why.contains("does not allow adoption: its owner can set allowAdoption"), "{why}");
+    i.adopt = Adoption::Allowed;
     let p = plan(&i);
     assert_eq!(p.actions, vec![Action::UpdateConfig]);
     assert_eq!(p.claim.as_deref(), Some("c"));
@@ -223,6 +230,28 @@ fn a_rename_creates_the_new_connector_first_then_deletes_the_old() {
 
     i.previous = Some(("old", false));
     assert!(plan(&i).actions.is_empty(), "an old name already gone needs no call");
+}
+
+#[test]
+fn a_rename_onto_a_connector_sluice_did_not_create_takes_nothing_over() {
+    let d = desired(ConnectorTargetState::Running);
+    let victim = observed("RUNNING", &["RUNNING"], "someone-elses");
+    let mut i = input(&d, Some(&victim));
+    i.owned = Some("mine");
+    let p = plan(&i);
+    assert!(p.actions.is_empty(), "nothing is written: {:?}", p.actions);
+    assert_eq!(p.claim, None, "the name is not claimed, so a delete cannot remove it");
+    assert_eq!(p.previous, None, "the old name is still the one owned, not one to delete");
+    let why = p.blocked.unwrap();
+    assert!(why.contains("spec.name was changed from mine to c"), "{why}");
+    assert!(why.contains("did not create it"), "{why}");
+
+    // Adopting it is a decision the user makes out loud, where the cluster's owner allows it.
+    i.adopt = Adoption::Allowed;
+    let p = plan(&i);
+    assert_eq!(p.actions, vec![Action::UpdateConfig]);
+    assert_eq!(p.claim.as_deref(), Some("c"));
+    assert_eq!(p.previous.as_deref(), Some("mine"));
 }
 
 #[test]
