@@ -231,7 +231,7 @@ fn main() {
     // What building the policies' HTTP client costs: why the operator builds it once.
     let started = Instant::now();
     for _ in 0..20 {
-        std::hint::black_box(sluice::controller::host_services::http_client());
+        std::hint::black_box(sluice::controller::host_services::http_client(false));
     }
     println!(
         "building the policy HTTP client: {:.0} µs (once per operator, not per call)",

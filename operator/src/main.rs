@@ -110,6 +110,21 @@ struct RunArgs {
     /// it on itself (`spec.connectorAccess.allowAdoption`).
     #[arg(long, env = "SLUICE_ALLOW_EXTERNAL_ADOPTION", default_value_t = false)]
     allow_external_adoption: bool,
+    /// The directory `Policy.spec.module.file` may name modules below (regular files only,
+    /// symlinks resolved). Without it, `file` modules are refused.
+    #[arg(long, env = "SLUICE_POLICY_MODULE_DIR")]
+    policy_module_dir: Option<std::path::PathBuf>,
+    /// Let a policy's `http` capability reach private addresses (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, fc00::/7), such as a repository inside the cluster. Loopback and
+    /// link-local addresses are refused whatever this says.
+    #[arg(long, env = "SLUICE_POLICY_HTTP_ALLOW_PRIVATE", default_value_t = false)]
+    policy_http_allow_private: bool,
+    /// An external Connect endpoint Connectors may name in `spec.connectRest.endpoint`
+    /// (`https://host:port`, `host:port` or `host`); repeat or separate with commas. When
+    /// set, no other endpoint is reached and no credentials are sent anywhere else. Unset:
+    /// any endpoint.
+    #[arg(long, env = "SLUICE_ALLOWED_CONNECT_ENDPOINTS", value_delimiter = ',')]
+    allowed_connect_endpoint: Vec<String>,
     /// A directory to cache compiled policies in, so a restart does not compile them again.
     #[arg(long, env = "SLUICE_POLICY_CACHE_DIR")]
     policy_cache_dir: Option<std::path::PathBuf>,
@@ -194,8 +209,15 @@ impl RunArgs {
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
             policy_cache: self.policy_cache_dir.clone(),
+            policy_module_dir: self.policy_module_dir.clone(),
+            policy_http_allow_private: self.policy_http_allow_private,
             external: controller::connect_access::ExternalRules {
                 allow_adoption: self.allow_external_adoption,
+                endpoints: {
+                    let mut endpoints = self.allowed_connect_endpoint.clone();
+                    endpoints.retain(|e| !e.trim().is_empty());
+                    endpoints
+                },
             },
             connect: {
                 let default = controller::ConnectSettings::default();
@@ -292,6 +314,17 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
     use controller::{Shutdown, health::Health};
     use std::sync::Arc;
 
+    for (flag, url) in [
+        ("--maven-repository", &args.maven_repository),
+        ("--confluent-hub-url", &args.confluent_hub_url),
+    ] {
+        // Plugin URLs end in a ConfigMap; a credential there is readable by anyone who may
+        // read ConfigMaps. The value is not echoed: it holds the credential.
+        anyhow::ensure!(
+            !sluice::text::has_credentials(url),
+            "{flag} carries credentials (user:password@): remove them; Sluice would write them into every Connect's plugin-list ConfigMap"
+        );
+    }
     if args.metrics {
         sluice::metrics::enable();
     }

@@ -27,6 +27,13 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
+/// Whether `url` carries user information (`scheme://user:password@host`). Sluice refuses
+/// such URLs where it would have to copy them into a ConfigMap, a status or a log: a
+/// credential belongs in a Secret.
+pub fn has_credentials(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{redacted_url, truncate};

@@ -14,8 +14,11 @@ const CORE: &[&str] = &[
     "src/conditions.rs",
     "src/connect_endpoint.rs",
     "src/connect_wire.rs",
+    "src/origin.rs",
     "src/plugin_list.rs",
     "src/policy_status.rs",
+    "src/redact.rs",
+    "src/secret_use.rs",
     "src/text.rs",
 ];
 

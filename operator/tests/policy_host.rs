@@ -313,6 +313,32 @@ fn a_log_flood_is_cut_off() {
 }
 
 #[test]
+fn a_guest_that_logs_a_secret_it_read_has_the_value_masked() {
+    let engine = engine();
+    let policy = engine.load("hostile", &module("guest-hostile"), None).unwrap();
+    let mut tables = Tables::default();
+    tables.secrets.insert(("team-a".into(), "db".into(), "password".into()), "pg-s3cret-9".into());
+    let grants = Grants {
+        namespace: "team-a".into(),
+        secrets: ["db".to_owned()].into(),
+        ..Grants::default()
+    };
+    let (decision, report) = engine
+        .decide(&policy, &input(&[("mode", "log-secret")]), &grants, Arc::new(tables))
+        .unwrap();
+    assert_eq!(decision, RestartDecision::Nothing("logged the secret".into()));
+    let logged: Vec<&str> = report
+        .host_calls
+        .iter()
+        .filter_map(|c| match c {
+            HostCall::Log { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, ["connecting with password [hidden] now"]);
+}
+
+#[test]
 fn a_module_for_another_abi_version_is_refused_at_load() {
     let e = engine().load("next", &module("guest-abi-next"), None).err().expect("refused");
     assert_eq!(

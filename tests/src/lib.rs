@@ -524,6 +524,9 @@ impl Operator {
         let http = format!("127.0.0.1:{}", free_port());
         let child = Command::new(&bin)
             .args(["run", "--watch-namespace", namespace, "--http-bind-address", &http])
+            // The policies tests/run builds; a Policy's `module.file` may name only these.
+            .arg("--policy-module-dir")
+            .arg(repo_root().join("target/policies"))
             .args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("POD_NAME", &instance)

@@ -8,9 +8,14 @@ use sluice_e2e::{Operator, TestEnv, wait_for};
 
 const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
+/// A Secret that consents to use as `connectRest` credentials.
 fn secret_yaml(name: &str, ns: &str, data: &[(&str, String)]) -> String {
+    secret_yaml_with(name, ns, "  annotations:\n    sluice.dev/usable-by: connectRest\n", data)
+}
+
+fn secret_yaml_with(name: &str, ns: &str, extra: &str, data: &[(&str, String)]) -> String {
     let mut yaml = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {ns}\nstringData:\n"
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {ns}\n{extra}stringData:\n"
     );
     for (k, v) in data {
         yaml.push_str(&format!("  {k}: |-\n"));
@@ -148,6 +153,96 @@ fn mtls_without_a_client_certificate_names_what_the_secret_lacks() {
     );
     let events = env.events_of(&ns, "src");
     assert!(events.iter().any(|e| e.starts_with("InvalidSpec:")), "{events:?}");
+}
+
+/// The message of the Connector `src`'s `Ready` condition once its reason is `InvalidSpec`.
+fn invalid_spec(env: &TestEnv, ns: &str, containing: &str) -> String {
+    wait_for(&format!("InvalidSpec saying {containing}"), Duration::from_secs(30), || {
+        let r = ready_condition(env, ns);
+        match r["message"].as_str() {
+            Some(m) if r["reason"] == "InvalidSpec" && m.contains(containing) => Ok(m.to_owned()),
+            _ => Err(r.to_string()),
+        }
+    })
+}
+
+#[test]
+fn a_secret_is_used_for_credentials_only_with_its_consent_never_a_token_nor_from_the_url() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("consent");
+    let operator = Operator::start(&env, &ns, 2);
+    let password = std::env::var("SLUICE_TEST_CONNECT_BASIC_PASSWORD").expect("from the testenv");
+    let url = env.worker_url("basic");
+    let name = format!("{ns}-src");
+    let access = "    authentication:\n      type: basic\n      basic:\n        secretRef: creds\n";
+
+    // The right credentials, in a Secret that does not say Sluice may use them.
+    env.apply(&secret_yaml_with(
+        "creds",
+        &ns,
+        "",
+        &[("username", "sluice".into()), ("password", password.clone())],
+    ));
+    env.apply(&connector_yaml(&ns, &name, &url, access));
+    let message = invalid_spec(&env, &ns, "does not allow use by connectRest");
+    assert_eq!(
+        message,
+        "authentication.basic.secretRef: Secret creds does not allow use by connectRest: whoever owns it can allow it with kubectl annotate secret creds --overwrite sluice.dev/usable-by=connectRest"
+    );
+    let events = env.events_of(&ns, "src");
+    assert!(events.iter().any(|e| e.starts_with("InvalidSpec:")), "{events:?}");
+
+    // A service account's token, even annotated, is never sent anywhere.
+    env.kubectl_ok(&["create", "serviceaccount", "probe", "-n", &ns]);
+    env.apply(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sa-token\n  namespace: {ns}\n  annotations:\n    kubernetes.io/service-account.name: probe\n    sluice.dev/usable-by: connectRest\ntype: kubernetes.io/service-account-token\nstringData:\n  username: sluice\n  password: {password}\n"
+    ));
+    env.apply(&connector_yaml(
+        &ns,
+        &name,
+        &url,
+        &access.replace("secretRef: creds", "secretRef: sa-token"),
+    ));
+    let message = invalid_spec(&env, &ns, "service account token");
+    assert!(
+        message.starts_with(
+            "authentication.basic.secretRef: Secret sa-token is a service account token"
+        ),
+        "{message}"
+    );
+
+    // Credentials in the endpoint URL are refused before anything is sent.
+    let embedded = "embedded-pw-789";
+    let with_credentials = url.replacen("://", &format!("://sluice:{embedded}@"), 1);
+    env.apply(&connector_yaml(&ns, &name, &with_credentials, ""));
+    invalid_spec(
+        &env,
+        &ns,
+        "spec.connectRest.endpoint carries credentials (user:password@): remove them and put them in a Secret",
+    );
+    let on_worker = basic_get(&format!("{url}/connectors"), &password);
+    assert!(!on_worker.contains(&name), "{name} reached the worker: {on_worker}");
+
+    // Its owner consents: the same Connector runs.
+    env.kubectl_ok(&["annotate", "secret", "creds", "-n", &ns, "sluice.dev/usable-by=connectRest"]);
+    env.apply(&connector_yaml(&ns, &name, &url, access));
+    wait_running(&env, &ns);
+
+    let seen = visible_text(&env, &ns, &operator);
+    for secret in [password.as_str(), embedded, "not-a-real-password-123"] {
+        assert!(!seen.contains(secret), "{secret} is visible:\n{seen}");
+    }
+}
+
+/// `GET url` with the basic-auth worker's credentials, through curl.
+fn basic_get(url: &str, password: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-sf", "-u", &format!("sluice:{password}"), url])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "GET {url}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A minimal Connect `demo` in `ns`, with `access` (YAML under `connectorAccess:`, or empty).

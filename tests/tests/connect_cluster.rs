@@ -695,7 +695,12 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
     let env = TestEnv::require();
     env.install_crds();
     let ns = env.namespace("connect-custom");
-    let repo = Server::start();
+    // The repository listens on the node's bridge, a private address on this machine: a
+    // policy's http capability never reaches loopback, and private ranges only with
+    // --policy-http-allow-private.
+    let node = sluice_e2e::node::NodeEnv::require();
+    let repo = Server::start_on(&node.node_ip);
+    let local = Server::start();
     let jar = b"a connector jar".to_vec();
     let jar_url =
         repo.route("/maven2/org/example/sink/1.0/sink-1.0.jar", Reply::Bytes(jar.clone()));
@@ -705,16 +710,21 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
     );
     let module = sluice_e2e::repo_root().join("target/policies/maven-resolver.wasm");
     assert!(module.is_file(), "{} is missing: run scripts/build-policies", module.display());
+    local.route("/maven2/org/example/sink/1.0/sink-1.0.jar", Reply::Bytes(jar.clone()));
     let host = repo.base.trim_start_matches("http://");
-    for (policy, hosts) in [("maven", format!("[\"{host}\"]")), ("maven-no-http", "[]".to_owned())]
-    {
+    let local_host = local.base.trim_start_matches("http://");
+    for (policy, base, hosts) in [
+        ("maven", &repo.base, format!("[\"{host}\"]")),
+        ("maven-no-http", &repo.base, "[]".to_owned()),
+        // Allowed by name, refused by address.
+        ("maven-loopback", &local.base, format!("[\"{local_host}\"]")),
+    ] {
         env.apply(&format!(
-            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    file: {}\n  settings:\n    repository: {}/maven2\n  capabilities:\n    http:\n      allowedHosts: {hosts}\n",
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    file: {}\n  settings:\n    repository: {base}/maven2\n  capabilities:\n    http:\n      allowedHosts: {hosts}\n",
             module.display(),
-            repo.base
         ));
     }
-    let _operator = operator(&env, &ns, &[]);
+    let _operator = operator(&env, &ns, &["--policy-http-allow-private"]);
     let connect = |policy: &str| {
         format!(
             "apiVersion: sluice.dev/v1alpha1\nkind: Connect\nmetadata:\n  name: connect\n  namespace: {ns}\nspec:\n  replicas: 1\n  build:\n    type: onDemand\n    onDemand:\n      plugins:\n        locationType: custom\n        custom:\n          - name: sink\n            policyRef:\n              name: {policy}\n            settings:\n              groupId: org.example\n              artifactId: sink\n              version: \"1.0\"\n              extension: jar\n  dependencies:\n    kafka:\n      bootstrapEndpoint: kafka:9092\n"
@@ -740,6 +750,20 @@ fn a_custom_plugin_is_resolved_by_a_plugin_resolver_policy_within_its_grants() {
         ) && message.contains("add it to spec.capabilities.http.allowedHosts"),
         "{message}"
     );
+    assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
+
+    // The repository on loopback, in allowedHosts: refused by address, nothing asked of it.
+    env.apply(&connect("maven-loopback"));
+    let c = wait_condition(&env, &ns, "PluginsResolved", |c| {
+        c["status"] == "False"
+            && c["message"].as_str().is_some_and(|m| m.contains("maven-loopback"))
+    });
+    let message = condition(&c, "PluginsResolved")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("127.0.0.1 is a loopback address, which policies may not reach"),
+        "{message}"
+    );
+    assert_eq!(local.hits("/maven2/org/example/sink/1.0/sink-1.0.jar.sha512"), 0);
     assert_eq!(config_hash(&get(&env, "statefulset", "connect", &ns)), hash);
 }
 

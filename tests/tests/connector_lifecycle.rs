@@ -727,9 +727,31 @@ fn config_transforms_resolve_secrets_into_the_config_only_where_the_policy_allow
         )
     };
 
-    // Allowed inline: Connect gets the Secret's value; the Connector never shows it.
+    // The Secret does not yet say a Policy may use it: nothing is read, and the status says
+    // how its owner allows it.
     let name = case.name("src");
     case.apply_connector("src", &spec(&name, "inline"));
+    let status = case.wait_status("src", "InvalidSpec", |s| {
+        Case::condition(s, "Ready")["reason"] == "InvalidSpec"
+    });
+    let message = Case::condition(&status, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(
+            "Secret kafka-topic does not allow use by policy/inline: whoever owns it can allow it with kubectl annotate secret kafka-topic --overwrite sluice.dev/usable-by=policy/inline"
+        ),
+        "{message}"
+    );
+    assert!(case.worker_get(&format!("/connectors/{name}")).is_err(), "{name} reached Connect");
+    case.env.kubectl_ok(&[
+        "annotate",
+        "secret",
+        "kafka-topic",
+        "-n",
+        ns,
+        "sluice.dev/usable-by=policy/inline,policy/references-only",
+    ]);
+
+    // Allowed inline: Connect gets the Secret's value; the Connector never shows it.
     case.wait_worker_state(&name, "RUNNING");
     let config = case.worker_get(&format!("/connectors/{name}/config")).unwrap();
     assert_eq!(config["topic"], topic.as_str());
@@ -842,9 +864,12 @@ fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
     let wrong = "0".repeat(64);
     for (name, module) in [
         ("from-file", format!("file: {}", wasm.display())),
-        ("from-url", format!("url: {url}\n    sha256: {sha256}")),
-        ("tampered", format!("url: {url}\n    sha256: \"{wrong}\"")),
+        ("from-url", format!("url: {url}\n    sha256: {sha256}\n    allowHttp: true")),
+        ("tampered", format!("url: {url}\n    sha256: \"{wrong}\"\n    allowHttp: true")),
+        ("plain-http", format!("url: {url}\n    sha256: {sha256}")),
         ("missing-file", "file: /nonexistent/policy.wasm".to_owned()),
+        ("outside", "file: /etc/shadow".to_owned()),
+        ("device", "file: /dev/zero".to_owned()),
     ] {
         case.env.apply(&format!(
             "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  module:\n    {module}\n"
@@ -868,6 +893,19 @@ fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
             "spec.module.sha256: the module at {url} has sha256 {sha256}, not {wrong}: fix sha256 or the URL"
         )
     );
+    let plain = ready("plain-http", "False");
+    assert!(
+        plain["lastError"].as_str().unwrap().contains("is not https") && plain["digest"].is_null(),
+        "{plain}"
+    );
+    // The operator reads module files only below --policy-module-dir (target/policies here):
+    // nothing outside is read, hashed or reported.
+    for name in ["outside", "device"] {
+        let s = ready(name, "False");
+        let error = s["lastError"].as_str().unwrap();
+        assert!(error.contains("is not a file below"), "{name}: {s}");
+        assert!(s["digest"].is_null(), "{name}: {s}");
+    }
     let missing = ready("missing-file", "False");
     assert!(
         missing["lastError"]

@@ -10,6 +10,7 @@ use crate::crd::{
     ConfluentHubPlugin, Connect, CustomPlugin, MavenPlugin, PluginLocationType, UrlPlugin,
 };
 use crate::plugin_list::{is_plugin_name, is_sha512_hex};
+use crate::text::has_credentials;
 
 /// Where Confluent Hub's API is when the operator is not told otherwise.
 pub const DEFAULT_HUB_URL: &str = "https://api.hub.confluent.io";
@@ -107,6 +108,16 @@ pub fn references(connect: &Connect) -> Result<Vec<Reference<'_>>, Vec<Failure>>
     let mut failures = Vec::new();
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     for r in &all {
+        let url = match r.source {
+            Source::Url(p) => Some(("archivePath", p.archive_path.as_str())),
+            Source::Maven(p) => p.repository.as_deref().map(|u| ("repository", u)),
+            Source::Hub(_) | Source::Custom(_) => None,
+        };
+        if let Some((field, url)) = url
+            && has_credentials(url)
+        {
+            failures.push(r.fail(credentials_refused(field)));
+        }
         if !is_plugin_name(r.name()) {
             failures.push(r.fail(
                 "the name must be lowercase letters, digits, '-', '_' or '.' (it names the plugin's directory): rename it",
@@ -118,6 +129,14 @@ pub fn references(connect: &Connect) -> Result<Vec<Reference<'_>>, Vec<Failure>>
         }
     }
     if failures.is_empty() { Ok(all) } else { Err(failures) }
+}
+
+/// Why a URL with credentials in `field` is refused: it would be written into the plugin
+/// list ConfigMap the installer reads, where anyone who may read ConfigMaps sees it.
+pub fn credentials_refused(field: &str) -> String {
+    format!(
+        "{field} carries credentials (user:password@), which Sluice would have to write into the plugin-list ConfigMap: remove them and serve the archive from a location that needs none (download credentials from a Secret are not supported yet)"
+    )
 }
 
 /// The Hub API resource describing one version of a plugin (`latest` asks for the newest).
@@ -264,6 +283,27 @@ mod tests {
             text[1],
             "plugin same (spec.build.onDemand.plugins.maven[0]): spec.build.onDemand.plugins.url[0] has the same name; each plugin needs its own directory: rename one"
         );
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused_naming_the_field_and_never_the_secret() {
+        let c = connect(set(serde_json::json!({
+            "locationType": "url",
+            "url": [{"name": "a", "archivePath": "https://u:hunter2@files.example/a.zip", "checksum": "0".repeat(128)}],
+            "maven": [
+                {"name": "b", "groupId": "g", "artifactId": "b", "version": "1", "repository": "https://deploy:tok3n@repo.example/maven2"},
+                {"name": "c", "groupId": "g", "artifactId": "c", "version": "1", "repository": "https://repo.example/maven2"}
+            ]
+        })));
+        let failures = references(&c).unwrap_err();
+        let shown: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        assert_eq!(failures.len(), 2, "{shown:?}");
+        assert_eq!(failures[0].field, "spec.build.onDemand.plugins.url[0]");
+        assert_eq!(failures[1].field, "spec.build.onDemand.plugins.maven[0]");
+        for text in &shown {
+            assert!(text.contains("carries credentials") && text.contains("remove them"), "{text}");
+            assert!(!text.contains("hunter2") && !text.contains("tok3n"), "{text}");
+        }
     }
 
     #[test]

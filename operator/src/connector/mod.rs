@@ -6,7 +6,6 @@ pub mod annotations;
 pub mod desired;
 pub mod observed;
 pub mod plan;
-pub mod redact;
 pub mod restart;
 pub mod status;
 

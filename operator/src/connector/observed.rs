@@ -98,7 +98,53 @@ impl ObservedConnector {
         })
     }
 
+    /// The same connector with its traces passed through `redactor`: a stack trace quotes
+    /// whatever the failing code printed, config values included, and traces reach the
+    /// status, Events and restart policies.
+    pub fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
+        let mask = |t: &mut Option<String>| *t = t.as_deref().map(|t| redactor.redact(t));
+        mask(&mut self.trace);
+        self.tasks.iter_mut().for_each(|task| mask(&mut task.trace));
+        self
+    }
+
     pub fn running_tasks(&self) -> usize {
         self.tasks.iter().filter(|t| t.state == ConnectorRunState::Running).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+
+    #[test]
+    fn traces_are_masked_before_anything_reads_them() {
+        let config = BTreeMap::from([("connection.password".to_owned(), "pg-hunter2".to_owned())]);
+        let trace = "org.postgresql.util.PSQLException: auth failed for password pg-hunter2";
+        let task = |id| ObservedTask {
+            id,
+            state: ConnectorRunState::Failed,
+            raw_state: "FAILED".into(),
+            worker_id: None,
+            trace: Some(trace.into()),
+        };
+        let observed = ObservedConnector {
+            config: config.clone(),
+            state: Some(ConnectorRunState::Failed),
+            raw_state: Some("FAILED".into()),
+            worker_id: None,
+            trace: Some(trace.into()),
+            tasks: vec![task(0), task(1)],
+        }
+        .redacted(&Redactor::new(&config, []));
+        let traces: Vec<&str> = std::iter::once(&observed.trace)
+            .chain(observed.tasks.iter().map(|t| &t.trace))
+            .filter_map(|t| t.as_deref())
+            .collect();
+        assert_eq!(traces.len(), 3);
+        for t in traces {
+            assert!(!t.contains("pg-hunter2") && t.contains("PSQLException"), "{t}");
+        }
     }
 }

@@ -47,10 +47,13 @@ pub struct ClientPool {
 
 /// What the operator allows for Connectors that name an endpoint (`spec.connectRest`)
 /// rather than a Sluice-managed Connect, whose owner cannot say.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ExternalRules {
     /// `--allow-external-adoption`.
     pub allow_adoption: bool,
+    /// `--allowed-connect-endpoint`: the only external endpoints Connectors may name (and
+    /// so the only servers Sluice sends `connectRest` credentials to); empty allows any.
+    pub endpoints: Vec<String>,
 }
 
 pub async fn resolve(
@@ -58,10 +61,27 @@ pub async fn resolve(
     client: &kube::Client,
     pool: &ClientPool,
     url_template: &str,
-    external: ExternalRules,
+    external: &ExternalRules,
 ) -> Result<Target, AccessError> {
     let namespace = connector.namespace().unwrap_or_default();
     let spec = &connector.spec;
+    if let Some(rest) = &spec.connect_rest
+        && crate::text::has_credentials(&rest.endpoint)
+    {
+        // The endpoint names the cluster in the status and logs; it must not hold a secret.
+        return Err(AccessError::Spec(
+            "spec.connectRest.endpoint carries credentials (user:password@): remove them and put them in a Secret named by spec.connectRest.authentication.basic.secretRef".into(),
+        ));
+    }
+    if let Some(rest) = &spec.connect_rest
+        && !external.endpoints.is_empty()
+        && !crate::origin::allowed(&rest.endpoint, &external.endpoints)
+    {
+        return Err(AccessError::Spec(format!(
+            "spec.connectRest.endpoint {} is not among the external Connect endpoints this operator may reach: its administrators can add it with --allowed-connect-endpoint, or use a Sluice-managed Connect (spec.connectClusterRef)",
+            crate::text::redacted_url(&rest.endpoint)
+        )));
+    }
     let (endpoint, label, access, adoption) = match (&spec.connect_rest, &spec.connect_cluster_ref)
     {
         (Some(rest), _) => (
@@ -320,6 +340,13 @@ async fn secret_data(
             "{field}: Secret {name} does not exist in the Connector's namespace: create it"
         ))
     })?;
+    crate::secret_use::check(
+        name,
+        secret.type_.as_deref(),
+        secret.metadata.annotations.as_ref(),
+        crate::secret_use::Use::ConnectRest,
+    )
+    .map_err(|why| AccessError::Spec(format!("{field}: {why}")))?;
     Ok(secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 

@@ -24,11 +24,11 @@ use super::{Context, events, restart_policy, status_write, transforms};
 use crate::connect_rest::RestError;
 use crate::connector::{
     Action, Adoption, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
-    redact::Redactor,
     restart::{self, DEFAULT_MAX_RETRY, Decision},
     status::{self, Outcome, describe_action, next_status},
 };
 use crate::crd::{ConfigFieldError, Connector, ConnectorStatus, RestartPolicyType};
+use crate::redact::Redactor;
 
 const FINALIZER: &str = "sluice.dev/connector";
 /// After an action, Connect takes a moment to start tasks; look again soon rather than at
@@ -149,7 +149,10 @@ async fn apply(
         Err(e) => return run.unavailable(&target, &e.0, &redactor).await,
     };
     let previous_status = connector.status.as_ref();
-    let observed = listing.get(&desired.name).and_then(ObservedConnector::from_expanded);
+    let observed = listing
+        .get(&desired.name)
+        .and_then(ObservedConnector::from_expanded)
+        .map(|o| o.redacted(&redactor));
     let previous_name = previous_status.and_then(|s| s.previous_connector_name.as_deref());
     let one_offs = annotations::one_offs(connector.annotations());
     let policy = connector.spec.restart_policy.as_ref();
@@ -624,6 +627,6 @@ async fn target(
     ctx: &Context,
 ) -> Result<connect_access::Target, AccessError> {
     let template = &ctx.settings.connect.rest_url_template;
-    connect_access::resolve(connector, &ctx.client, &ctx.clients, template, ctx.settings.external)
+    connect_access::resolve(connector, &ctx.client, &ctx.clients, template, &ctx.settings.external)
         .await
 }

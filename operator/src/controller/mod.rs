@@ -40,6 +40,12 @@ pub struct Settings {
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
     pub policy_cache: Option<std::path::PathBuf>,
+    /// The one directory `Policy.spec.module.file` may name files below; `None` refuses
+    /// every `file` module.
+    pub policy_module_dir: Option<std::path::PathBuf>,
+    /// Whether a policy's `http` calls may reach private addresses (loopback and link-local
+    /// never).
+    pub policy_http_allow_private: bool,
     /// What Connectors of external clusters may do.
     pub external: connect_access::ExternalRules,
     /// How Connect clusters are built and reached.
@@ -79,6 +85,8 @@ impl Default for Settings {
             namespaces: Vec::new(),
             backoff: BackoffSettings::default(),
             policy_cache: None,
+            policy_module_dir: None,
+            policy_http_allow_private: false,
             external: connect_access::ExternalRules::default(),
             connect: ConnectSettings::default(),
             error_backoff: runner::Backoff {
@@ -101,7 +109,7 @@ pub struct Context {
     /// Turns Connect plugin references into archives.
     pub resolvers: resolvers::Resolvers,
     /// The HTTP client of policies' `http` calls, shared by all of them.
-    pub policy_http: reqwest::Client,
+    pub policy_http: host_services::PolicyHttp,
     /// What `/healthz` and `/readyz` answer from.
     pub health: Arc<health::Health>,
     /// Fires once: stop taking new work.
@@ -121,6 +129,7 @@ impl Context {
             settings.policy_cache.clone().map(crate::policy::cache::CompileCache::new),
         )?;
         let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);
+        let policy_http = host_services::http_client(settings.policy_http_allow_private);
         Ok(Self {
             events: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
@@ -129,7 +138,7 @@ impl Context {
             clients: connect_access::ClientPool::default(),
             policies: policy::PolicyRegistry::new(engine),
             resolvers: resolvers::Resolvers::default(),
-            policy_http: host_services::http_client(),
+            policy_http,
             health,
             shutdown,
             connector_triggers: Mutex::new(Some(triggers)),

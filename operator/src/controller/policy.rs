@@ -193,9 +193,27 @@ async fn read_module(
         };
     }
     if let Some(path) = &module.file {
-        return std::fs::read(path).map_err(|e| format!("spec.module.file: {path}: {e}"));
+        let Some(dir) = ctx.settings.policy_module_dir.clone() else {
+            return Err(format!(
+                "spec.module.file: {path}: this operator reads no module files (it was started without --policy-module-dir): use configMapRef or url"
+            ));
+        };
+        let path = path.clone();
+        // Opening and reading a file may block (a FIFO, a slow disk): off the async runtime.
+        return tokio::task::spawn_blocking(move || read_module_file(&dir, &path))
+            .await
+            .map_err(|e| format!("spec.module.file: {e}"))?;
     }
     if let Some(url) = &module.url {
+        if crate::text::has_credentials(url) {
+            return Err("spec.module.url carries credentials (user:password@), which would show in the status and logs: serve the module from a URL that needs none, or put it in a ConfigMap (configMapRef)".into());
+        }
+        if !url.starts_with("https://") && !module.allow_http {
+            return Err(format!(
+                "spec.module.url: {} is not https: use an https URL, or set spec.module.allowHttp: true where the sha256 pin is protection enough",
+                crate::text::redacted_url(url)
+            ));
+        }
         let expected = module.sha256.as_deref().unwrap_or_default().to_ascii_lowercase();
         let bytes = download(url).await.map_err(|e| format!("spec.module.url: {e}"))?;
         let actual = format!("{:x}", Sha256::digest(&bytes));
@@ -207,6 +225,41 @@ async fn read_module(
         return Ok(bytes);
     }
     Err("spec.module: set one of configMapRef, url or file".into())
+}
+
+/// A module file, only if it is a regular file below `dir` once every symlink is resolved,
+/// and no larger than [`MAX_MODULE_BYTES`] (read with that bound, in case it grows).
+fn read_module_file(dir: &std::path::Path, path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let field = format!("spec.module.file: {path}");
+    let below = format!(
+        "{field} is not a file below {}, the only directory this operator reads modules from: put the module there, or use configMapRef or url",
+        dir.display()
+    );
+    let dir = dir.canonicalize().map_err(|e| format!("{field}: the module directory: {e}"))?;
+    let real = dir.join(path).canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{field}: no such file"),
+        _ => below.clone(),
+    })?;
+    if !real.starts_with(&dir) {
+        return Err(below);
+    }
+    let file = std::fs::File::open(&real).map_err(|e| format!("{field}: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("{field}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{field} is not a regular file"));
+    }
+    if meta.len() > MAX_MODULE_BYTES as u64 {
+        return Err(format!("{field} is {} bytes; the limit is {MAX_MODULE_BYTES}", meta.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_MODULE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{field}: {e}"))?;
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(format!("{field} grew past the limit of {MAX_MODULE_BYTES} bytes"));
+    }
+    Ok(bytes)
 }
 
 async fn download(url: &str) -> Result<Vec<u8>, String> {
@@ -289,4 +342,34 @@ async fn write_status(
     }
     let api: Api<Policy> = Api::namespaced(ctx.client.clone(), namespace);
     super::status_write::apply(&api, policy, &status).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_module_file;
+
+    #[test]
+    fn module_files_are_read_only_below_the_directory_and_only_if_regular() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("modules");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("ok.wasm"), b"\0asm").unwrap();
+        std::fs::write(root.path().join("secret"), b"root:x:0:0").unwrap();
+        std::os::unix::fs::symlink(root.path().join("secret"), dir.join("escape.wasm")).unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+
+        assert_eq!(read_module_file(&dir, "ok.wasm").unwrap(), b"\0asm");
+        let inside = dir.join("ok.wasm");
+        assert_eq!(read_module_file(&dir, inside.to_str().unwrap()).unwrap(), b"\0asm");
+        for outside in ["/etc/shadow", "/etc/passwd", "../secret", "escape.wasm", "/dev/zero"] {
+            let e = read_module_file(&dir, outside).unwrap_err();
+            assert!(
+                e.contains("is not a file below") || e.ends_with("no such file"),
+                "{outside}: {e}"
+            );
+            assert!(!e.contains("root:x"), "{e}");
+        }
+        assert!(read_module_file(&dir, "sub").unwrap_err().ends_with("is not a regular file"));
+        assert!(read_module_file(&dir, "missing.wasm").unwrap_err().ends_with("no such file"));
+    }
 }

@@ -14,10 +14,10 @@ use sha2::{Digest, Sha512};
 
 use super::{Context, host_services::ClusterServices};
 use crate::connect::resolve::{self, Failure, Reference, Source};
-use crate::connector::redact::Redactor;
 use crate::crd::{ConfluentHubPlugin, Connect, CustomPlugin, ResolvedPlugin};
 use crate::plugin_list::PluginArchive;
 use crate::policy::{self, HostServices, World};
+use crate::redact::Redactor;
 use crate::text::redacted_url as redacted;
 
 /// The longest time one Hub or repository request may take; a digest download gets longer.
@@ -57,7 +57,15 @@ impl Resolvers {
         let references = resolve::references(connect)?;
         let known = connect.status.as_ref().map(|s| s.plugins.as_slice()).unwrap_or_default();
         let results = futures::future::join_all(references.iter().map(|r| async move {
-            let result = self.one(ctx, r, namespace, known).await;
+            // A hub manifest or a resolver Policy may answer with a URL that carries
+            // credentials; it would land in the plugin-list ConfigMap.
+            let result = self.one(ctx, r, namespace, known).await.and_then(|a| {
+                if crate::text::has_credentials(&a.archive_url) {
+                    Err(r.fail(resolve::credentials_refused("the resolved archive URL")))
+                } else {
+                    Ok(a)
+                }
+            });
             crate::metrics::resolution(r.kind(), result.is_ok());
             result
         }))
@@ -315,7 +323,7 @@ async fn custom(ctx: &Context, p: &CustomPlugin, namespace: &str) -> Result<Plug
         settings: registered.settings.clone(),
         extensions: Vec::new(),
     };
-    let services = Arc::new(ClusterServices::new(ctx));
+    let services = Arc::new(ClusterServices::new(ctx, policy_name));
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
     let call_services = services.clone() as Arc<dyn HostServices>;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::Context;
-use crate::connector::redact::Redactor;
 use crate::connector::restart::{Decision, RestartHistory};
 use crate::connector::{ConnectorRunState, ObservedConnector};
 use crate::policy::{self, RestartDecision, RunState};
+use crate::redact::Redactor;
 
 /// What the module decided, or what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub async fn ask(ctx: &Context, subject: &Subject<'_>) -> (Asked, Option<String>
     input.settings = registered.settings.clone();
     let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
-    let services = Arc::new(super::host_services::ClusterServices::new(ctx));
+    let services = Arc::new(super::host_services::ClusterServices::new(ctx, policy_name));
     let call_services: Arc<dyn policy::HostServices> = services.clone();
     let call =
         tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, call_services))

@@ -47,7 +47,7 @@ pub async fn apply(
                     settings: registered.settings.clone(),
                     extensions: Vec::new(),
                 };
-                let services = Arc::new(ClusterServices::new(ctx));
+                let services = Arc::new(ClusterServices::new(ctx, name));
                 let engine = ctx.policies.engine.clone();
                 let (module, grants, call_services) = (
                     module.clone(),

@@ -74,8 +74,12 @@ pub struct ConnectorAccess {
     /// `spec.connectClusterRef`. A Connector in any other namespace is refused with
     /// `InvalidSpec`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 256))]
-    #[x_kube(validation = ("self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(n) <= 63)", "connectorAccess.namespaces must be namespace names (lowercase letters, digits and '-', at most 63)"))]
+    // Per-item pattern and length rather than a CEL `all()`: the API server prices a CEL rule
+    // over a list of unbounded strings far above its budget and refuses the whole CRD.
+    #[schemars(
+        length(max = 256),
+        inner(length(min = 1, max = 63), regex(pattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
+    )]
     pub namespaces: Vec<String>,
     /// Let a Connector annotated `sluice.dev/adopt=true` take over a connector of its name
     /// that Sluice did not create (and delete it when the Connector is deleted). Off unless

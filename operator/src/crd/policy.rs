@@ -63,7 +63,8 @@ pub struct PolicyModule {
     /// A ConfigMap in this namespace holding the component under `binaryData`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_map_ref: Option<ConfigMapKeyReference>,
-    /// An https URL to download the component from; requires `sha256`.
+    /// An https URL to download the component from; requires `sha256`. `http://` only with
+    /// `allowHttp`; never with credentials in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     pub url: Option<String>,
@@ -72,10 +73,16 @@ pub struct PolicyModule {
     #[schemars(length(max = 64))]
     #[x_kube(validation = ("self.matches('^[0-9a-fA-F]{64}$')", "sha256 must be 64 hex digits (the output of sha256sum)"))]
     pub sha256: Option<String>,
-    /// A path in the operator's filesystem, for modules shipped in the operator image.
+    /// A path in the operator's filesystem, for modules shipped with the operator: only a
+    /// regular file below the directory the operator is started with
+    /// (`--policy-module-dir`), relative to it or absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 4096))]
     pub file: Option<String>,
+    /// Allow an `http://` module URL. Off: a module is fetched over https, so no one on the
+    /// path sees or delays which module a team loads (the sha256 pin still holds either way).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_http: bool,
 }
 
 /// A key of a ConfigMap.

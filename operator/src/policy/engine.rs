@@ -290,6 +290,7 @@ impl PolicyEngine {
             grants: grants.clone(),
             services,
             calls: Vec::new(),
+            read: Vec::new(),
             limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None, peak: 0 },
             policy: policy.name.clone(),
             wasi: None,

@@ -67,6 +67,8 @@ pub struct HostState {
     pub(crate) grants: Grants,
     pub(crate) services: Arc<dyn HostServices>,
     pub(crate) calls: Vec<HostCall>,
+    /// The secret values this call has read, masked in whatever the guest logs.
+    pub(crate) read: Vec<String>,
     pub(crate) limiter: super::engine::Limiter,
     pub(crate) policy: String,
     /// Created at the guest's first WASI call, for modules that import WASI.
@@ -81,7 +83,10 @@ impl log::Host for HostState {
         if logged >= MAX_LOG_LINES {
             return;
         }
-        let message = crate::text::truncate(&message, MAX_LOG_LINE_BYTES, "…");
+        // A guest may log what it read; the line is masked before it is kept or logged.
+        let masked = crate::redact::Redactor::new(&Default::default(), self.read.iter().cloned())
+            .redact(&message);
+        let message = crate::text::truncate(&masked, MAX_LOG_LINE_BYTES, "…");
         let level = match level {
             log::Level::Trace => "trace",
             log::Level::Debug => "debug",
@@ -105,7 +110,9 @@ impl secrets::Host for HostState {
                 self.policy
             )));
         }
-        self.services.secret(&self.grants.namespace, &name, &key)
+        let value = self.services.secret(&self.grants.namespace, &name, &key)?;
+        self.read.push(value.clone());
+        Ok(value)
     }
 }
 
@@ -115,7 +122,7 @@ impl http::Host for HostState {
         url: String,
         headers: Vec<(String, String)>,
     ) -> Result<http::Response, http::HttpError> {
-        let allowed = origins(&url).iter().any(|o| self.grants.http_hosts.contains(o));
+        let allowed = crate::origin::allowed(&url, &self.grants.http_hosts);
         if !allowed {
             self.calls.push(HostCall::Http { url: url.clone(), allowed, status: None });
             let host = url::Url::parse(&url)
@@ -127,48 +134,18 @@ impl http::Host for HostState {
                 self.policy
             )));
         }
+        if let Some((name, _)) =
+            headers.iter().find(|(name, _)| super::egress::refused_header(name))
+        {
+            self.calls.push(HostCall::Http { url: url.clone(), allowed: false, status: None });
+            return Err(http::HttpError::NotAllowed(format!(
+                "policy {} may not set the {name} header: the host sets it from the URL and the connection",
+                self.policy
+            )));
+        }
         let result = self.services.http_get(&url, &headers);
         let status = result.as_ref().ok().map(|r| r.status);
         self.calls.push(HostCall::Http { url, allowed, status });
         result
-    }
-}
-
-/// The ways an allow-list entry may name the origin of an http(s) URL: `scheme://host`,
-/// `scheme://host:port`, `host`, `host:port` (the port spelled out or the scheme's default).
-/// Anything but http(s) has none, so it is never allowed.
-fn origins(url: &str) -> Vec<String> {
-    let Ok(parsed) = url::Url::parse(url) else { return Vec::new() };
-    let (scheme, Some(host)) = (parsed.scheme(), parsed.host_str()) else { return Vec::new() };
-    if !matches!(scheme, "http" | "https") {
-        return Vec::new();
-    }
-    let port = parsed.port_or_known_default().unwrap_or_default();
-    let mut names = vec![format!("{scheme}://{host}:{port}"), format!("{host}:{port}")];
-    if parsed.port().is_none() {
-        names.extend([format!("{scheme}://{host}"), host.to_owned()]);
-    }
-    names
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allow_list_entries_match_the_origin_in_any_usual_spelling() {
-        let o = origins("https://repo1.maven.org/maven2/x.zip");
-        for entry in ["https://repo1.maven.org", "https://repo1.maven.org:443", "repo1.maven.org"] {
-            assert!(o.contains(&entry.to_owned()), "{entry} in {o:?}");
-        }
-        assert!(!o.contains(&"http://repo1.maven.org".to_owned()), "the scheme counts");
-        let o = origins("http://127.0.0.1:8080/");
-        assert!(o.contains(&"http://127.0.0.1:8080".to_owned()));
-        assert!(
-            !o.contains(&"127.0.0.1".to_owned()),
-            "an explicit port must be allowed explicitly"
-        );
-        assert!(origins("file:///etc/passwd").is_empty());
-        assert!(origins("not a url").is_empty());
     }
 }

@@ -10,6 +10,7 @@
 pub mod abi;
 mod bindings;
 pub mod cache;
+pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod host;

@@ -1,6 +1,6 @@
 //! A restart policy that does what its `mode` setting says, so each way a guest can misbehave
 //! is one test of the host: `loop`, `memory`, `trap`, `huge-output`, `secret`, `http`,
-//! `log-flood`; anything else answers `restart-failed-tasks("ok")`.
+//! `log-flood`, `log-secret`; anything else answers `restart-failed-tasks("ok")`.
 
 use sluice_plugin_sdk::host::{self, Level};
 use sluice_plugin_sdk::property;
@@ -33,6 +33,13 @@ impl Guest for Hostile {
             "http" => match host::http_get("http://metadata.google.internal/", &[]) {
                 Ok(r) => RestartDecision::Nothing(format!("status {}", r.status)),
                 Err(e) => RestartDecision::Nothing(e.message().to_string()),
+            },
+            "log-secret" => match host::secret("db", "password") {
+                Ok(value) => {
+                    host::log(Level::Warn, &format!("connecting with password {value} now"));
+                    RestartDecision::Nothing("logged the secret".into())
+                }
+                Err(e) => RestartDecision::Nothing(format!("{e:?}")),
             },
             "log-flood" => {
                 for i in 0..10_000 {
