@@ -199,6 +199,25 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     let refused = template(&env, &["--set", "operator.mavenRepository=ftp://maven.internal"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("/operator/mavenRepository"));
+
+    // The Connect endpoint allow-list reaches the operator only when set; an entry carrying
+    // credentials is refused at install.
+    assert!(!template_ok(&env, &[]).contains("SLUICE_ALLOWED_CONNECT_ENDPOINTS"));
+    let allowed = template_ok(
+        &env,
+        &["--set", "operator.allowedConnectEndpoints={https://connect.a:8083,connect.b}"],
+    );
+    assert!(
+        allowed.contains(
+            "- name: SLUICE_ALLOWED_CONNECT_ENDPOINTS\n              value: \"https://connect.a:8083,connect.b\""
+        ),
+        "{allowed}"
+    );
+    let refused = template(&env, &["--set", "operator.allowedConnectEndpoints={u:p@connect.a}"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("/operator/allowedConnectEndpoints/0")
+    );
 }
 
 #[test]
