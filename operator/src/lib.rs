@@ -3,6 +3,7 @@
 //! The crate is one binary with several roles (see `main.rs`); this library holds the parts,
 //! so that tests and benchmarks reach them too.
 
+pub mod bounded;
 pub mod conditions;
 pub mod connect;
 pub mod connect_endpoint;

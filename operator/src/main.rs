@@ -245,8 +245,11 @@ async fn main() -> anyhow::Result<()> {
         Command::InstallPlugins(args) => {
             telemetry::init(args.log_format);
             sluice::tls::install_crypto_provider();
-            let text = std::fs::read_to_string(&args.plugins)
+            // A ConfigMap holds at most 1 MiB; anything larger is not a list Sluice wrote.
+            let bytes = sluice::bounded::read_file(&args.plugins, 1 << 20)
+                .map_err(anyhow::Error::msg)
                 .with_context(|| format!("reading the plugin list {}", args.plugins.display()))?;
+            let text = String::from_utf8(bytes).context("the plugin list is not UTF-8")?;
             let list = sluice::installer::PluginList::parse(&text).map_err(anyhow::Error::msg)?;
             let options = sluice::installer::Options {
                 target: args.target,

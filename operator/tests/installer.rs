@@ -349,7 +349,7 @@ fn links_out_of_the_plugin_directory_are_refused() {
     let e = failure(&server, "sym", "/sym.tar.gz", Reply::Bytes(sym.clone()), &sym);
     assert_eq!(
         e,
-        "plugin \"sym\": archive entry \"lib/etc\" is a symbolic link to \"/etc\", outside the plugin directory"
+        "plugin \"sym\": archive entry \"lib/etc\" is a symbolic link to \"/etc\", outside the plugin directory (links may only go up their own directories, then down)"
     );
     let up = TarGz::new().link("lib/up", tar::EntryType::Symlink, "../../..").bytes();
     let e = failure(&server, "up", "/up.tar.gz", Reply::Bytes(up.clone()), &up);
@@ -374,20 +374,61 @@ fn device_files_are_refused() {
 }
 
 #[test]
-fn archives_over_the_storage_limit_are_refused() {
+fn archives_over_the_storage_limit_are_refused_before_they_are_downloaded() {
     let server = Server::start();
     let noise = incompressible(200_000);
     let big = zip_of(&[("lib/big.jar", &noise)]);
     let url = server.route("/big.zip", Reply::Bytes(big.clone()));
     let dir = tempfile::tempdir().unwrap();
+    // Less room than the archive itself takes.
+    let limit = big.len() as u64 / 2;
     let list =
-        PluginList { plugins: vec![plugin("big", &url, &big)], storage_limit_bytes: Some(100_000) };
+        PluginList { plugins: vec![plugin("big", &url, &big)], storage_limit_bytes: Some(limit) };
     let report = run(&list, dir.path());
     assert_eq!(
         report.failed[0].to_string(),
-        "plugin \"big\": the unpacked plugins pass storageLimit (100000 bytes)"
+        format!(
+            "plugin \"big\": {url} is {} bytes, more than the {limit} left: the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins",
+            big.len()
+        )
     );
     assert_clean(dir.path(), &[]);
+}
+
+#[test]
+fn the_archive_counts_against_the_storage_limit_while_it_is_unpacked() {
+    let server = Server::start();
+    let big = zip_of(&[("lib/big.jar", &incompressible(200_000))]);
+    let url = server.route("/big.zip", Reply::Bytes(big.clone()));
+    // Room for the archive or for what it unpacks to, not for both at once on the volume.
+    let limit = 200_000 + big.len() as u64 / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let list =
+        PluginList { plugins: vec![plugin("big", &url, &big)], storage_limit_bytes: Some(limit) };
+    let report = run(&list, dir.path());
+    assert_eq!(
+        report.failed[0].to_string(),
+        format!(
+            "plugin \"big\": the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins"
+        )
+    );
+    assert_clean(dir.path(), &[]);
+    // With room for both it installs, and a second plugin still has the archive's bytes back.
+    let small = zip_of(&[("lib/small.jar", &incompressible(50_000))]);
+    let small_url = server.route("/small.zip", Reply::Bytes(small.clone()));
+    // One at a time: the first archive's bytes are back before the second downloads.
+    let roomy = 200_000 + big.len() as u64 + 50_000 + small.len() as u64;
+    let list = PluginList {
+        plugins: vec![plugin("big", &url, &big), plugin("small", &small_url, &small)],
+        storage_limit_bytes: Some(roomy),
+    };
+    let options = Options { parallelism: 1, ..opts(dir.path()) };
+    let report = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(installer::install(&list, &options))
+        .unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_clean(dir.path(), &["big", "small"]);
 }
 
 #[test]
@@ -400,6 +441,145 @@ fn a_decompression_bomb_is_refused() {
         e,
         "plugin \"bomb\": the archive unpacks to more than 100 times its size: refusing a likely decompression bomb"
     );
+}
+
+/// Runs `sluice install-plugins` on `list` into `target`, as the init container does.
+fn install_with_binary(list: &PluginList, target: &Path) -> std::process::Output {
+    let list_file = target.with_extension("json");
+    std::fs::write(&list_file, serde_json::to_string(list).unwrap()).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["install-plugins", "--plugins", list_file.to_str().unwrap()])
+        .args(["--target", target.to_str().unwrap(), "--retries", "0"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap()
+}
+
+/// Every path under `dir`, links included and not followed.
+fn all_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+            out.push(e.path().strip_prefix(dir).unwrap().to_path_buf());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_chain_of_links_cannot_carry_a_file_out_of_the_plugin_directory() {
+    // Each link alone points inside by name; together `p/q/r/s/t` would be the volume's
+    // parent, and the file would land beside the other plugins (or above them).
+    let server = Server::start();
+    let chain = TarGz::new()
+        .link("p/q/r/s", tar::EntryType::Symlink, "../../..")
+        .link("p/q/r/s/t", tar::EntryType::Symlink, "../../../..")
+        .file("p/q/r/s/t/escaped.txt", b"out")
+        .bytes();
+    // The same through a link's target instead of its path: `up -> p/q/r/s/..`.
+    let via_target = TarGz::new()
+        .link("p/q/r/s", tar::EntryType::Symlink, "../../..")
+        .link("up", tar::EntryType::Symlink, "p/q/r/s/..")
+        .file("up/escaped.txt", b"out")
+        .bytes();
+    let volume = tempfile::tempdir().unwrap();
+    let target = volume.path().join("plugins");
+    let list = PluginList {
+        plugins: vec![
+            plugin("chain", &server.route("/chain.tar.gz", Reply::Bytes(chain.clone())), &chain),
+            plugin(
+                "target",
+                &server.route("/t.tar.gz", Reply::Bytes(via_target.clone())),
+                &via_target,
+            ),
+        ],
+        storage_limit_bytes: None,
+    };
+    let out = install_with_binary(&list, &target);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "plugin \"chain\": archive entry \"p/q/r/s/t\" goes through the symbolic link \"p/q/r/s\" the archive made: the installer writes nothing through links",
+            "plugin \"target\": archive entry \"up\" is a symbolic link to \"p/q/r/s/..\", outside the plugin directory (links may only go up their own directories, then down)",
+        ]
+    );
+    let everywhere = all_paths(volume.path());
+    assert!(
+        everywhere.iter().all(|p| !p.ends_with("escaped.txt")),
+        "nothing written through the links: {everywhere:?}"
+    );
+    assert_clean(&target, &[]);
+}
+
+#[test]
+fn an_archive_of_a_few_hundred_thousand_empty_entries_is_refused() {
+    let server = Server::start();
+    let mut bomb = TarGz::new();
+    for i in 0..200_000 {
+        bomb = bomb.file(&format!("e/{i}"), b"");
+    }
+    let bomb = bomb.bytes();
+    let volume = tempfile::tempdir().unwrap();
+    let target = volume.path().join("plugins");
+    let list = PluginList {
+        plugins: vec![plugin(
+            "inodes",
+            &server.route("/i.tar.gz", Reply::Bytes(bomb.clone())),
+            &bomb,
+        )],
+        storage_limit_bytes: None,
+    };
+    let out = install_with_binary(&list, &target);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "plugin \"inodes\": the archive holds more than 20000 entries: refusing a likely inode bomb"
+    );
+    assert_clean(&target, &[]);
+    let left = all_paths(volume.path()).len();
+    assert!(left < 10, "the refused entries were removed, {left} paths remain");
+}
+
+#[test]
+fn a_second_installer_on_the_same_volume_waits_for_the_first() {
+    use std::io::BufRead;
+    let server = Server::start();
+    let volume = tempfile::tempdir().unwrap();
+    let target = volume.path().join("plugins");
+    std::fs::create_dir_all(&target).unwrap();
+    // The lock a first installer holds.
+    let held = std::fs::File::open(&target).unwrap();
+    held.lock().unwrap();
+    let list = good_plugins(&server);
+    let list_file = volume.path().join("plugins.json");
+    std::fs::write(&list_file, serde_json::to_string(&list).unwrap()).unwrap();
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["install-plugins", "--plugins", list_file.to_str().unwrap()])
+        .args(["--target", target.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(second.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("another installer holds the plugin directory") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the installer ended without waiting");
+    }
+    assert_eq!(all_paths(&target), Vec::<PathBuf>::new(), "nothing done while it waits");
+    held.unlock().unwrap();
+    std::io::copy(&mut stderr, &mut std::io::sink()).unwrap();
+    assert!(second.wait().unwrap().success());
+    assert_clean(&target, &["bare", "files", "jdbc"]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The storage budget every plugin's unpacked bytes draw from (the plugin volume's
-//! `storageLimit`), counted as bytes are written, never from what archive headers claim.
+//! The storage budget every plugin's downloaded and unpacked bytes draw from (the plugin
+//! volume's `storageLimit`), counted as bytes are written, never from what archive headers
+//! or servers claim (a `Content-Length` over what is left only refuses earlier).
 
 use std::{
     io::{self, Write},
@@ -31,6 +32,21 @@ impl Budget {
         }
     }
 
+    /// The limit, if there is one.
+    pub fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// The bytes still free, when there is a limit.
+    pub fn left(&self) -> Option<u64> {
+        self.limit.map(|limit| limit.saturating_sub(self.used.load(Ordering::SeqCst)))
+    }
+
+    /// The error for passing the limit, one wording for downloads and unpacking.
+    pub fn exceeded(limit: u64) -> String {
+        format!("the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins")
+    }
+
     /// Returns what a failed plugin took, so it does not count against the others.
     pub fn give_back(&self, n: u64) {
         self.used.fetch_sub(n, Ordering::SeqCst);
@@ -48,9 +64,7 @@ impl<W: Write> Write for Metered<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         *self.written += n as u64;
-        self.budget.take(n as u64).map_err(|limit| {
-            io::Error::other(format!("the unpacked plugins pass storageLimit ({limit} bytes)"))
-        })?;
+        self.budget.take(n as u64).map_err(|limit| io::Error::other(Budget::exceeded(limit)))?;
         Ok(n)
     }
 

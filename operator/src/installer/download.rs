@@ -7,6 +7,7 @@ use std::{path::Path, time::Duration};
 use sha2::{Digest, Sha512};
 use tokio::io::AsyncWriteExt;
 
+use super::budget::Budget;
 use crate::plugin_list::PluginArchive;
 use crate::text::redacted_url as redacted;
 
@@ -17,14 +18,17 @@ enum Attempt {
     Final(String),
 }
 
-/// Downloads `plugin`'s archive to `to` and checks its sha512.
+/// Downloads `plugin`'s archive to `to` and checks its sha512. The archive lies on the
+/// plugin volume while it is unpacked, so its bytes are taken from `budget` as they arrive;
+/// returns how many, for the caller to give back once the archive is deleted.
 pub async fn download(
     client: &reqwest::Client,
     plugin: &PluginArchive,
     to: &Path,
     timeout: Duration,
     retries: u32,
-) -> Result<(), String> {
+    budget: &Budget,
+) -> Result<u64, String> {
     let url = redacted(&plugin.archive_url);
     let mut last = String::new();
     for attempt in 0..=retries {
@@ -32,9 +36,16 @@ pub async fn download(
             tokio::time::sleep(Duration::from_millis(250 << attempt.min(6))).await;
             tracing::info!(plugin = %plugin.name, attempt, "retrying the download: {last}");
         }
-        match tokio::time::timeout(timeout, fetch(client, plugin, to)).await {
+        let mut taken = 0;
+        let outcome =
+            tokio::time::timeout(timeout, fetch(client, plugin, to, budget, &mut taken)).await;
+        if !matches!(&outcome, Ok(Ok(sha512)) if *sha512 == plugin.sha512) {
+            // The next attempt truncates the file, and a failure deletes it.
+            budget.give_back(taken);
+        }
+        match outcome {
             Err(_) => last = format!("downloading {url} timed out after {timeout:?}"),
-            Ok(Ok(sha512)) if sha512 == plugin.sha512 => return Ok(()),
+            Ok(Ok(sha512)) if sha512 == plugin.sha512 => return Ok(taken),
             Ok(Ok(sha512)) => {
                 return Err(format!(
                     "sha512 mismatch for {url}: expected {}…, got {}… (check the plugin's checksum)",
@@ -53,6 +64,8 @@ async fn fetch(
     client: &reqwest::Client,
     plugin: &PluginArchive,
     to: &Path,
+    budget: &Budget,
+    taken: &mut u64,
 ) -> Result<String, Attempt> {
     let url = redacted(&plugin.archive_url);
     let mut request = client.get(&plugin.archive_url);
@@ -71,6 +84,14 @@ async fn fetch(
         return Err(Attempt::Final(format!("HTTP {} from {url}", status.as_u16())));
     }
     let expected = response.content_length();
+    if let (Some(expected), Some(left)) = (expected, budget.left())
+        && expected > left
+    {
+        return Err(Attempt::Final(format!(
+            "{url} is {expected} bytes, more than the {left} left: {}",
+            Budget::exceeded(budget.limit().unwrap_or_default())
+        )));
+    }
     let mut file = tokio::fs::File::create(to)
         .await
         .map_err(|e| Attempt::Final(format!("{}: {e}", to.display())))?;
@@ -84,6 +105,10 @@ async fn fetch(
             ))
         })?;
         let Some(chunk) = chunk else { break };
+        // Counted before it is written, whatever Content-Length said (or did not say).
+        // (A refused take keeps its bytes until given back, so they count as taken.)
+        *taken += chunk.len() as u64;
+        budget.take(chunk.len() as u64).map_err(|limit| Attempt::Final(Budget::exceeded(limit)))?;
         hasher.update(&chunk);
         received += chunk.len() as u64;
         file.write_all(&chunk)

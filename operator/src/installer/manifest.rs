@@ -30,10 +30,19 @@ pub struct Manifest {
     pub plugins: Vec<InstalledPlugin>,
 }
 
-/// The marker of the plugin in `dir`, if it has a readable one.
+/// The largest marker read: a plugin's class list is kilobytes; the volume is shared with
+/// whatever else wrote to it, so the read is bounded anyway.
+const MAX_MARKER_BYTES: u64 = 4 << 20;
+
+/// The marker of the plugin in `dir`, if it has a readable one (a regular file: a link
+/// planted in its place is not followed).
 pub fn read_marker(dir: &Path) -> Option<InstalledPlugin> {
-    let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
-    serde_json::from_str(&text).ok()
+    let path = dir.join(MARKER);
+    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let bytes = crate::bounded::read_file(&path, MAX_MARKER_BYTES).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Writes `value` as JSON to `path` through a temporary file and a rename, so a reader (or

@@ -74,6 +74,8 @@ pub async fn install(list: &PluginList, options: &Options) -> Result<Report, Str
     crate::tls::install_crypto_provider();
     let target = &options.target;
     std::fs::create_dir_all(target).map_err(|e| format!("{}: {e}", target.display()))?;
+    // Held to the end: a second installer on the same volume waits instead of interleaving.
+    let _lock = lock(target).await?;
     let tmp = target.join(TMP_DIR);
     // Leftovers of an interrupted run: never a whole plugin, so never worth keeping.
     if tmp.exists() {
@@ -133,6 +135,25 @@ pub async fn install(list: &PluginList, options: &Options) -> Result<Report, Str
     Ok(report)
 }
 
+/// An exclusive lock on the plugin directory itself (flock on the directory, so nothing is
+/// added to it), waited for off the async runtime when another installer holds it.
+async fn lock(target: &Path) -> Result<std::fs::File, String> {
+    let dir = std::fs::File::open(target).map_err(|e| format!("{}: {e}", target.display()))?;
+    match dir.try_lock() {
+        Ok(()) => return Ok(dir),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("locking {}: {e}", target.display()));
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {}
+    }
+    tracing::info!(target = %target.display(), "another installer holds the plugin directory; waiting for it");
+    let shown = target.display().to_string();
+    tokio::task::spawn_blocking(move || dir.lock().map(|()| dir))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("locking {shown}: {e}"))
+}
+
 async fn install_one(
     client: &reqwest::Client,
     plugin: &PluginArchive,
@@ -146,9 +167,12 @@ async fn install_one(
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = stage(client, plugin, options, budget, &work).await;
-    // Whatever happened, nothing of this attempt stays in the temporary area.
+    let mut archive_bytes = 0;
+    let result = stage(client, plugin, options, budget, &work, &mut archive_bytes).await;
+    // Whatever happened, nothing of this attempt stays in the temporary area, and the
+    // archive's bytes are free again.
     let _ = std::fs::remove_dir_all(&work);
+    budget.give_back(archive_bytes);
     result
 }
 
@@ -158,11 +182,14 @@ async fn stage(
     options: &Options,
     budget: &Budget,
     work: &Path,
+    archive_bytes: &mut u64,
 ) -> Result<InstalledPlugin, String> {
     std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
     let archive_path = work.join("archive");
     tracing::info!(plugin = %plugin.name, url = %crate::text::redacted_url(&plugin.archive_url), "downloading");
-    download::download(client, plugin, &archive_path, options.timeout, options.retries).await?;
+    *archive_bytes =
+        download::download(client, plugin, &archive_path, options.timeout, options.retries, budget)
+            .await?;
 
     let unpacked = work.join("unpacked");
     std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
