@@ -455,6 +455,14 @@ fn install_with_binary(list: &PluginList, target: &Path) -> std::process::Output
         .unwrap()
 }
 
+/// The binary's error lines (one per failed plugin), sorted: plugins install in parallel.
+fn failed_lines(out: &std::process::Output) -> Vec<String> {
+    let mut lines: Vec<String> =
+        String::from_utf8_lossy(&out.stderr).lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
 /// Every path under `dir`, links included and not followed.
 fn all_paths(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -502,11 +510,8 @@ fn a_chain_of_links_cannot_carry_a_file_out_of_the_plugin_directory() {
     };
     let out = install_with_binary(&list, &target);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let mut lines: Vec<&str> = stderr.lines().collect();
-    lines.sort();
     assert_eq!(
-        lines,
+        failed_lines(&out),
         [
             "plugin \"chain\": archive entry \"p/q/r/s/t\" goes through the symbolic link \"p/q/r/s\" the archive made: the installer writes nothing through links",
             "plugin \"target\": archive entry \"up\" is a symbolic link to \"p/q/r/s/..\", outside the plugin directory (links may only go up their own directories, then down)",
@@ -594,28 +599,11 @@ fn the_binary_prints_one_line_per_failed_plugin_and_exits_non_zero() {
         &server.route("/slip.zip", Reply::Bytes(evil.clone())),
         &evil,
     ));
-    let list_file = dir.path().join("plugins.json");
-    std::fs::write(&list_file, serde_json::to_string(&list).unwrap()).unwrap();
     let target = dir.path().join("plugins");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args([
-            "install-plugins",
-            "--plugins",
-            list_file.to_str().unwrap(),
-            "--target",
-            target.to_str().unwrap(),
-            "--retries",
-            "0",
-        ])
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap();
+    let out = install_with_binary(&list, &target);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let mut lines: Vec<&str> = stderr.lines().collect();
-    lines.sort();
     assert_eq!(
-        lines,
+        failed_lines(&out),
         [
             format!("plugin \"missing\": HTTP 404 from {}/missing.zip", server.base).as_str(),
             "plugin \"slip\": archive entry \"../evil\" leaves the plugin directory",
