@@ -46,6 +46,11 @@ impl std::fmt::Debug for ConnectClient {
 /// Connect's own request timeout is 90 s; Sluice gives up sooner so that one slow worker
 /// cannot stall a reconcile for that long.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer read: an expanded listing of 10,000 connectors with their configs
+/// is a few tens of MiB; more is not a Connect worker Sluice can serve from memory.
+const MAX_BODY: u64 = 64 << 20;
+/// The largest error body read: Connect's are one JSON object with a message.
+const MAX_ERROR_BODY: u64 = 64 << 10;
 
 impl ConnectClient {
     /// A client for the cluster at `endpoint` (for example `http://connect:8083`).
@@ -223,7 +228,10 @@ impl ConnectClient {
         if status.is_success() {
             return Ok(Response { request, response });
         }
-        let text = response.text().await.unwrap_or_default();
+        let text = crate::bounded::body(response, MAX_ERROR_BODY)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         Err(RestError::Status {
             request,
             status: status.as_u16(),
@@ -239,9 +247,8 @@ struct Response {
 
 impl Response {
     async fn json<T: DeserializeOwned>(self) -> Result<T, RestError> {
-        let bytes = self.response.bytes().await.map_err(|e| RestError::Decode {
-            request: self.request.clone(),
-            reason: error_chain(&e),
+        let bytes = crate::bounded::body(self.response, MAX_BODY).await.map_err(|e| {
+            RestError::Decode { request: self.request.clone(), reason: e.to_string() }
         })?;
         serde_json::from_slice(&bytes)
             .map_err(|e| RestError::Decode { request: self.request, reason: e.to_string() })

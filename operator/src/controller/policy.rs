@@ -271,14 +271,13 @@ async fn download(url: &str) -> Result<Vec<u8>, String> {
     if !response.status().is_success() {
         return Err(format!("{url} answered HTTP {}", response.status().as_u16()));
     }
-    let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-    if bytes.len() > MAX_MODULE_BYTES {
-        return Err(format!(
-            "{url}: the module is {} bytes; the limit is {MAX_MODULE_BYTES}",
-            bytes.len()
-        ));
-    }
-    Ok(bytes.to_vec())
+    // Refused on its Content-Length, or as soon as it passes the limit: never held whole.
+    crate::bounded::body(response, MAX_MODULE_BYTES as u64).await.map_err(|e| match e {
+        crate::bounded::ReadError::TooLarge { .. } => {
+            format!("{url}: the module is larger than the limit of {MAX_MODULE_BYTES} bytes")
+        }
+        crate::bounded::ReadError::Io(e) => format!("{url}: {e}"),
+    })
 }
 
 fn limits(policy: &Policy, default: CallLimits) -> CallLimits {

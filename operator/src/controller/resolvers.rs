@@ -223,17 +223,13 @@ impl Resolvers {
             .await
             .map_err(|e| format!("{url}: {}; will retry", e.without_url()))?;
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("{url}: {}; will retry", e.without_url()))?;
-        if body.len() > 1 << 20 {
-            return Err(format!(
-                "{url} answered with {} bytes; a manifest is not that big",
-                body.len()
-            ));
-        }
-        Ok((status, body.to_vec()))
+        let body = crate::bounded::body(response, 1 << 20).await.map_err(|e| match e {
+            crate::bounded::ReadError::TooLarge { .. } => {
+                format!("{url} answered with more than 1 MiB; a manifest is not that big")
+            }
+            crate::bounded::ReadError::Io(e) => format!("{url}: {e}; will retry"),
+        })?;
+        Ok((status, body))
     }
 
     /// The sha512 of the archive at `url`, checked against `sha1` when given: from memory,
