@@ -463,6 +463,28 @@ fn failed_lines(out: &std::process::Output) -> Vec<String> {
     lines
 }
 
+/// Serves each `(name, archive)`, installs them all with the binary into a fresh volume's
+/// `plugins` directory, and returns the volume and the error lines of the failed run.
+fn refused_by_binary(
+    server: &Server,
+    archives: &[(&str, &[u8])],
+) -> (tempfile::TempDir, Vec<String>) {
+    let plugins = archives
+        .iter()
+        .map(|(name, bytes)| {
+            let url = server.route(&format!("/{name}.tar.gz"), Reply::Bytes(bytes.to_vec()));
+            plugin(name, &url, bytes)
+        })
+        .collect();
+    let volume = tempfile::tempdir().unwrap();
+    let out = install_with_binary(
+        &PluginList { plugins, storage_limit_bytes: None },
+        &volume.path().join("plugins"),
+    );
+    assert_eq!(out.status.code(), Some(1), "the run fails");
+    (volume, failed_lines(&out))
+}
+
 /// Every path under `dir`, links included and not followed.
 fn all_paths(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -495,23 +517,10 @@ fn a_chain_of_links_cannot_carry_a_file_out_of_the_plugin_directory() {
         .link("up", tar::EntryType::Symlink, "p/q/r/s/..")
         .file("up/escaped.txt", b"out")
         .bytes();
-    let volume = tempfile::tempdir().unwrap();
-    let target = volume.path().join("plugins");
-    let list = PluginList {
-        plugins: vec![
-            plugin("chain", &server.route("/chain.tar.gz", Reply::Bytes(chain.clone())), &chain),
-            plugin(
-                "target",
-                &server.route("/t.tar.gz", Reply::Bytes(via_target.clone())),
-                &via_target,
-            ),
-        ],
-        storage_limit_bytes: None,
-    };
-    let out = install_with_binary(&list, &target);
-    assert_eq!(out.status.code(), Some(1));
+    let (volume, lines) =
+        refused_by_binary(&server, &[("chain", chain.as_slice()), ("target", &via_target)]);
     assert_eq!(
-        failed_lines(&out),
+        lines,
         [
             "plugin \"chain\": archive entry \"p/q/r/s/t\" goes through the symbolic link \"p/q/r/s\" the archive made: the installer writes nothing through links",
             "plugin \"target\": archive entry \"up\" is a symbolic link to \"p/q/r/s/..\", outside the plugin directory (links may only go up their own directories, then down)",
@@ -522,7 +531,7 @@ fn a_chain_of_links_cannot_carry_a_file_out_of_the_plugin_directory() {
         everywhere.iter().all(|p| !p.ends_with("escaped.txt")),
         "nothing written through the links: {everywhere:?}"
     );
-    assert_clean(&target, &[]);
+    assert_clean(&volume.path().join("plugins"), &[]);
 }
 
 #[test]
@@ -533,23 +542,14 @@ fn an_archive_of_a_few_hundred_thousand_empty_entries_is_refused() {
         bomb = bomb.file(&format!("e/{i}"), b"");
     }
     let bomb = bomb.bytes();
-    let volume = tempfile::tempdir().unwrap();
-    let target = volume.path().join("plugins");
-    let list = PluginList {
-        plugins: vec![plugin(
-            "inodes",
-            &server.route("/i.tar.gz", Reply::Bytes(bomb.clone())),
-            &bomb,
-        )],
-        storage_limit_bytes: None,
-    };
-    let out = install_with_binary(&list, &target);
-    assert_eq!(out.status.code(), Some(1));
+    let (volume, lines) = refused_by_binary(&server, &[("inodes", bomb.as_slice())]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "plugin \"inodes\": the archive holds more than 20000 entries: refusing a likely inode bomb"
+        lines,
+        [
+            "plugin \"inodes\": the archive holds more than 20000 entries: refusing a likely inode bomb"
+        ]
     );
-    assert_clean(&target, &[]);
+    assert_clean(&volume.path().join("plugins"), &[]);
     let left = all_paths(volume.path()).len();
     assert!(left < 10, "the refused entries were removed, {left} paths remain");
 }
