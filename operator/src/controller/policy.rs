@@ -230,7 +230,6 @@ async fn read_module(
 /// A module file, only if it is a regular file below `dir` once every symlink is resolved,
 /// and no larger than [`MAX_MODULE_BYTES`] (read with that bound, in case it grows).
 fn read_module_file(dir: &std::path::Path, path: &str) -> Result<Vec<u8>, String> {
-    use std::io::Read;
     let field = format!("spec.module.file: {path}");
     let below = format!(
         "{field} is not a file below {}, the only directory this operator reads modules from: put the module there, or use configMapRef or url",
@@ -252,14 +251,12 @@ fn read_module_file(dir: &std::path::Path, path: &str) -> Result<Vec<u8>, String
     if meta.len() > MAX_MODULE_BYTES as u64 {
         return Err(format!("{field} is {} bytes; the limit is {MAX_MODULE_BYTES}", meta.len()));
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_MODULE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{field}: {e}"))?;
-    if bytes.len() > MAX_MODULE_BYTES {
-        return Err(format!("{field} grew past the limit of {MAX_MODULE_BYTES} bytes"));
-    }
-    Ok(bytes)
+    crate::bounded::read_all(file, MAX_MODULE_BYTES as u64).map_err(|e| match e {
+        crate::bounded::ReadError::TooLarge { .. } => {
+            format!("{field} grew past the limit of {MAX_MODULE_BYTES} bytes")
+        }
+        crate::bounded::ReadError::Io(e) => format!("{field}: {e}"),
+    })
 }
 
 async fn download(url: &str) -> Result<Vec<u8>, String> {
