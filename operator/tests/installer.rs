@@ -143,9 +143,24 @@ fn assert_clean(target: &Path, expected_plugins: &[&str]) {
 
 /// Installs one bad plugin and returns its error line, checking nothing stays behind.
 fn failure(server: &Server, name: &str, path: &str, reply: Reply, sha_of: &[u8]) -> String {
+    failure_within(server, name, path, reply, sha_of, None)
+}
+
+/// [`failure`] on a volume with `storage_limit` bytes.
+fn failure_within(
+    server: &Server,
+    name: &str,
+    path: &str,
+    reply: Reply,
+    sha_of: &[u8],
+    storage_limit: Option<u64>,
+) -> String {
     let url = server.route(path, reply);
     let dir = tempfile::tempdir().unwrap();
-    let list = PluginList { plugins: vec![plugin(name, &url, sha_of)], storage_limit_bytes: None };
+    let list = PluginList {
+        plugins: vec![plugin(name, &url, sha_of)],
+        storage_limit_bytes: storage_limit,
+    };
     let report = run(&list, dir.path());
     assert_eq!(report.failed.len(), 1, "{report:?}");
     assert_clean(dir.path(), &[]);
@@ -376,43 +391,36 @@ fn device_files_are_refused() {
 #[test]
 fn archives_over_the_storage_limit_are_refused_before_they_are_downloaded() {
     let server = Server::start();
-    let noise = incompressible(200_000);
-    let big = zip_of(&[("lib/big.jar", &noise)]);
-    let url = server.route("/big.zip", Reply::Bytes(big.clone()));
-    let dir = tempfile::tempdir().unwrap();
+    let big = zip_of(&[("lib/big.jar", &incompressible(200_000))]);
     // Less room than the archive itself takes.
     let limit = big.len() as u64 / 2;
-    let list =
-        PluginList { plugins: vec![plugin("big", &url, &big)], storage_limit_bytes: Some(limit) };
-    let report = run(&list, dir.path());
+    let e =
+        failure_within(&server, "big", "/big.zip", Reply::Bytes(big.clone()), &big, Some(limit));
     assert_eq!(
-        report.failed[0].to_string(),
+        e,
         format!(
-            "plugin \"big\": {url} is {} bytes, more than the {limit} left: the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins",
+            "plugin \"big\": {}/big.zip is {} bytes, more than the {limit} left: the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins",
+            server.base,
             big.len()
         )
     );
-    assert_clean(dir.path(), &[]);
 }
 
 #[test]
 fn the_archive_counts_against_the_storage_limit_while_it_is_unpacked() {
     let server = Server::start();
     let big = zip_of(&[("lib/big.jar", &incompressible(200_000))]);
-    let url = server.route("/big.zip", Reply::Bytes(big.clone()));
     // Room for the archive or for what it unpacks to, not for both at once on the volume.
     let limit = 200_000 + big.len() as u64 / 2;
-    let dir = tempfile::tempdir().unwrap();
-    let list =
-        PluginList { plugins: vec![plugin("big", &url, &big)], storage_limit_bytes: Some(limit) };
-    let report = run(&list, dir.path());
+    let e =
+        failure_within(&server, "big", "/big.zip", Reply::Bytes(big.clone()), &big, Some(limit));
     assert_eq!(
-        report.failed[0].to_string(),
+        e,
         format!(
             "plugin \"big\": the plugins pass storageLimit ({limit} bytes): raise it or install fewer plugins"
         )
     );
-    assert_clean(dir.path(), &[]);
+    let url = format!("{}/big.zip", server.base);
     // With room for both it installs, and a second plugin still has the archive's bytes back.
     let small = zip_of(&[("lib/small.jar", &incompressible(50_000))]);
     let small_url = server.route("/small.zip", Reply::Bytes(small.clone()));
@@ -422,6 +430,7 @@ fn the_archive_counts_against_the_storage_limit_while_it_is_unpacked() {
         plugins: vec![plugin("big", &url, &big), plugin("small", &small_url, &small)],
         storage_limit_bytes: Some(roomy),
     };
+    let dir = tempfile::tempdir().unwrap();
     let options = Options { parallelism: 1, ..opts(dir.path()) };
     let report = tokio::runtime::Runtime::new()
         .unwrap()
