@@ -39,19 +39,30 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
     let url = server.route("/archives/connect-file-3.9.1.zip", Reply::Bytes(archive));
     node.env.apply(&url_example(&ns, &url, &checksum, &node.kafka_bootstrap));
 
-    let connect = node.wait_connect_ready("the Connect Ready with 2 ready workers", &ns, 2);
+    node.wait_connect_ready("the Connect Ready with 2 ready workers", &ns, 2);
     // The init container fetched the archive (once per pod) and the workers report the
-    // plugin's classes themselves.
+    // plugin's classes themselves, read once their Service routes to them (seconds after
+    // they are ready, which is why this waits rather than reads once).
     assert!(server.hits("/archives/connect-file-3.9.1.zip") >= 2, "each pod's installer downloads");
+    let connect = node.wait_object(
+        "the workers' connector classes in the status",
+        Duration::from_secs(60),
+        &["get", "connect", "connect", "-n", &ns],
+        |c| {
+            let classes = c["status"]["installedConnectorClasses"].to_string();
+            match ["FileStreamSourceConnector", "FileStreamSinkConnector"]
+                .into_iter()
+                .find(|class| !classes.contains(class))
+            {
+                None => Ok(()),
+                Some(class) => {
+                    Err(format!("{class} not among the classes the workers report: {classes}"))
+                }
+            }
+        },
+    );
     let plugins = connect["status"]["plugins"].as_array().expect("resolved plugins");
     assert!(plugins.iter().any(|p| p["name"] == "kafka-connect-s3-source"), "{plugins:?}");
-    let classes = connect["status"]["installedConnectorClasses"].to_string();
-    for class in ["FileStreamSourceConnector", "FileStreamSinkConnector"] {
-        assert!(
-            classes.contains(class),
-            "{class} not among the classes the workers report: {classes}"
-        );
-    }
 
     let pods = pods_of(&node, &ns);
     assert_eq!(pods.len(), 2, "two worker pods");

@@ -126,6 +126,9 @@ pub const SETTLE_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
 /// (its installer finishing, a worker starting to answer) does not always change the
 /// StatefulSet; the wait grows with how long they have been coming up, a quarter of it, so a
 /// cluster that stays unready (no node fits its pods) is not polled in a busy loop.
+/// Ready workers whose connector classes were not read yet (their Service not yet routing
+/// to them) are asked again on the same growing wait, so the status shows the classes
+/// seconds after the workers are ready, not a resync later.
 pub fn requeue(
     status: &ConnectStatus,
     now: jiff::Timestamp,
@@ -134,12 +137,18 @@ pub fn requeue(
     let Some(ready) = crate::conditions::find(&status.conditions, READY) else {
         return SETTLE_FIRST.min(resync);
     };
-    if ready.status == "True" || ready.reason != WORKERS_NOT_READY {
+    let since = now.duration_since(ready.last_transition_time.0);
+    let since = std::time::Duration::try_from(since).unwrap_or_default();
+    let settling = (since / 4).clamp(SETTLE_FIRST, resync.max(SETTLE_FIRST)).min(resync);
+    if ready.status == "True" {
+        // Ready workers always offer Connect's built-in connectors: none seen means none
+        // answered yet.
+        return if status.installed_connector_classes.is_empty() { settling } else { resync };
+    }
+    if ready.reason != WORKERS_NOT_READY {
         return resync;
     }
-    let since = now.duration_since(ready.last_transition_time.0);
-    let coming_up = std::time::Duration::try_from(since).unwrap_or_default();
-    (coming_up / 4).clamp(SETTLE_FIRST, resync.max(SETTLE_FIRST)).min(resync)
+    settling
 }
 
 /// What one reconcile saw, as the conditions need it.
@@ -792,10 +801,21 @@ mod tests {
             s
         };
         let secs = std::time::Duration::from_secs;
+        let with_classes = |mut s: ConnectStatus| {
+            s.installed_connector_classes = vec![InstalledConnectorClass {
+                class: "org.apache.kafka.connect.mirror.MirrorSourceConnector".into(),
+                kind: "source".into(),
+                version: None,
+            }];
+            s
+        };
         // (case, status, the wait)
         let table = [
             ("never reconciled", ConnectStatus::default(), SETTLE_FIRST),
-            ("ready", with_ready(true, WORKERS_READY, 5), resync),
+            ("ready", with_classes(with_ready(true, WORKERS_READY, 5)), resync),
+            ("ready, classes not read yet", with_ready(true, WORKERS_READY, 5), SETTLE_FIRST),
+            ("ready 40 s, classes not read yet", with_ready(true, WORKERS_READY, 40), secs(10)),
+            ("ready an hour, never answering", with_ready(true, WORKERS_READY, 3600), resync),
             ("just rolled", with_ready(false, WORKERS_NOT_READY, 1), SETTLE_FIRST),
             ("coming up 40 s", with_ready(false, WORKERS_NOT_READY, 40), secs(10)),
             ("unready for an hour", with_ready(false, WORKERS_NOT_READY, 3600), resync),
