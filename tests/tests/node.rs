@@ -12,7 +12,7 @@ use std::{
 use sluice_e2e::{
     archives::{incompressible, zip_of},
     fake_connect::FakeConnect,
-    file_source_connector,
+    file_source_connector, http,
     http_server::{Reply, Server},
     http_text, lease_holder, metric,
     node::{
@@ -524,6 +524,64 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
     // resolved the new value and opened that file.
     opened_by_the_sink(&rotated, "");
     node.wait_running("the sink RUNNING after the roll", &ns, "secret-out");
+
+    // A Connector asking for a file outside the mounted Secrets is refused before anything
+    // reaches the workers, naming the path and what the workers may read.
+    node.env.apply(&file_sink(&ns, "escape", "/tmp/${file:/etc/os-release:ID}.txt", &topic));
+    let args = ["get", "connector", "escape", "-n", ns.as_str()];
+    let refused = node.wait_object("the escape refused", Duration::from_secs(120), &args, |c| {
+        let ready = condition(c, "Ready");
+        let message = ready["message"].as_str().unwrap_or_default();
+        if ready["reason"] == "InvalidSpec"
+            && message.contains(
+                "spec.configs.file reads /etc/os-release through the file config provider",
+            )
+        {
+            Ok(())
+        } else {
+            Err(c["status"].to_string())
+        }
+    });
+    let message = condition(&refused, "Ready")["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("/mnt/secrets/sink-target, /mnt/sslcerts/worker-tls"), "{message}");
+    assert!(
+        node.env.events_of(&ns, "escape").iter().any(|e| e.contains("/etc/os-release")),
+        "an Event names the path"
+    );
+    // A connector made on the workers by hand, past Sluice, meets the workers' own limits:
+    // the file provider does not read outside the mounts and env reads only its allow-list,
+    // so those references stay as written while ${env:POD_IP} resolves.
+    let pods = pods_of(&node, &ns);
+    let ip = pods[0]["status"]["podIP"].as_str().unwrap_or_default().to_owned();
+    let by_hand = serde_json::json!({"name": "by-hand", "config": {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "file": "/tmp/by-hand-${env:POD_IP}-${env:JAVA_HOME}-${file:/etc/os-release:ID}.txt",
+    }});
+    let (code, body) = http("POST", &format!("http://{ip}:8083/connectors"), Some(&by_hand))
+        .expect("the worker's REST API");
+    assert_eq!(code, 201, "{body}");
+    let (pod_ip, file) =
+        wait_for("the hand-made sink opens its file", Duration::from_secs(180), || {
+            for pod in &pods {
+                let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+                let listing = node.exec(&ns, name, &["ls", "/tmp"]).unwrap_or_default();
+                if let Some(file) = listing.lines().find(|l| l.starts_with("by-hand-")) {
+                    let ip = pod["status"]["podIP"].as_str().unwrap_or_default().to_owned();
+                    return Ok((ip, file.to_owned()));
+                }
+            }
+            Err(http("GET", &format!("http://{ip}:8083/connectors/by-hand/status"), None)
+                .map_or_else(|e| e, |(_, status)| status.to_string()))
+        });
+    assert_eq!(
+        file,
+        format!("by-hand-{pod_ip}-${{env:JAVA_HOME}}-${{file:/etc/os-release:ID}}.txt")
+    );
+    let (code, _) = http("DELETE", &format!("http://{ip}:8083/connectors/by-hand"), None)
+        .expect("the worker's REST API");
+    assert_eq!(code, 204);
 
     // The values never show: not in a status, an Event, or the operator's log.
     let mut outputs = vec![node.operator_logs()];

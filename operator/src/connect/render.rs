@@ -23,6 +23,7 @@ use k8s_openapi::apimachinery::pkg::{
 };
 use sha2::{Digest, Sha256};
 
+use super::readable;
 use super::worker_version::{self, KafkaVersion};
 use crate::connect_endpoint::REST_PORT;
 use crate::crd::Connect;
@@ -158,6 +159,7 @@ pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> Stri
     for p in &providers {
         lines.push(format!("config.providers.{}.class={}", p.name, p.class));
     }
+    lines.extend(readable::provider_limits(&connect.spec, &names));
     if let Some(o) = &connect.spec.config_overrides {
         lines.extend(o.server.iter().cloned());
     }
@@ -279,7 +281,12 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         }),
         ..StatefulSet::default()
     };
-    let warnings = installer_warning.into_iter().chain(worker_kafka_version(connect).1).collect();
+    let (version, version_warning) = worker_kafka_version(connect);
+    let warnings = installer_warning
+        .into_iter()
+        .chain(version_warning)
+        .chain(readable::unenforced(version))
+        .collect();
     Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb, warnings }
 }
 
@@ -343,22 +350,16 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         mount("config", CONFIG_DIR, true),
         mount("runtime", RUNTIME_DIR, false),
     ];
-    for (prefix, dir, refs) in [
-        ("secret", "/mnt/secrets", &connect.spec.mounted_secrets),
-        ("tls", "/mnt/sslcerts", &connect.spec.connector_tls_certs),
-    ] {
-        for r in refs {
-            let volume = format!("{prefix}-{}", r.secret_ref);
-            volumes.push(Volume {
-                name: volume.clone(),
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(r.secret_ref.clone()),
-                    ..SecretVolumeSource::default()
-                }),
-                ..Volume::default()
-            });
-            mounts.push(mount(&volume, &format!("{dir}/{}", r.secret_ref), true));
-        }
+    for m in readable::secret_mounts(&connect.spec) {
+        volumes.push(Volume {
+            name: m.volume.clone(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(m.secret),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(mount(&m.volume, &m.path, true));
     }
     let jvm = connect.spec.config_overrides.as_ref().map(|o| o.jvm.join(" ")).unwrap_or_default();
     let mut env = vec![EnvVar {

@@ -314,14 +314,9 @@ fn apply(
 
 /// Where each mounted Secret and certificate Secret is in the workers.
 fn mounts(spec: &ConnectSpec) -> Vec<MountedSecretStatus> {
-    let secrets = spec.mounted_secrets.iter().map(|s| (s, "/mnt/secrets"));
-    let certs = spec.connector_tls_certs.iter().map(|s| (s, "/mnt/sslcerts"));
-    secrets
-        .chain(certs)
-        .map(|(s, dir)| MountedSecretStatus {
-            secret_ref: s.secret_ref.clone(),
-            path: format!("{dir}/{}", s.secret_ref),
-        })
+    super::readable::secret_mounts(spec)
+        .into_iter()
+        .map(|m| MountedSecretStatus { secret_ref: m.secret, path: m.path })
         .collect()
 }
 

@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use thiserror::Error;
 
+use crate::connect::{readable, render};
 use crate::connect_endpoint;
 use crate::connect_rest::{Auth, ConnectClient};
 use crate::crd::{Connect, ConnectRestAccess, Connector, RestAuthenticationType};
@@ -28,6 +29,9 @@ pub struct Target {
     /// Whether the cluster's owner lets Connectors adopt connectors Sluice did not create,
     /// or how the owner would allow it.
     pub adoption: Result<(), String>,
+    /// The paths each limited config provider of a Sluice-managed cluster's workers may
+    /// read; empty for an external cluster, whose worker config Sluice does not know.
+    pub readable: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Error, Debug)]
@@ -82,8 +86,10 @@ pub async fn resolve(
             crate::text::redacted_url(&rest.endpoint)
         )));
     }
-    let (endpoint, label, access, adoption) = match (&spec.connect_rest, &spec.connect_cluster_ref)
-    {
+    let (endpoint, label, access, adoption, readable) = match (
+        &spec.connect_rest,
+        &spec.connect_cluster_ref,
+    ) {
         (Some(rest), _) => (
             rest.endpoint.clone(),
             rest.endpoint.clone(),
@@ -93,6 +99,7 @@ pub async fn resolve(
             } else {
                 Err("the operator allows adopting connectors on external clusters only when started with --allow-external-adoption".to_owned())
             },
+            Vec::new(),
         ),
         (None, Some(cluster)) => {
             let cluster_ns = cluster.namespace.clone().unwrap_or_else(|| namespace.clone());
@@ -101,6 +108,7 @@ pub async fn resolve(
             let connect = consented(connect, &cluster_ns, &cluster.name, &namespace)
                 .map_err(AccessError::Spec)?;
             let access = connect.spec.connector_access.clone().unwrap_or_default();
+            let properties = render::worker_properties(&connect, &cluster.name, &cluster_ns);
             (
                 connect_endpoint::url(url_template, &cluster.name, &cluster_ns),
                 format!("{cluster_ns}/{}", cluster.name),
@@ -113,6 +121,7 @@ pub async fn resolve(
                         cluster.name
                     ))
                 },
+                readable::allowed_paths(&properties),
             )
         }
         (None, None) => {
@@ -123,6 +132,7 @@ pub async fn resolve(
     };
     let mut target = target(endpoint, label, &access, &namespace, client, pool).await?;
     target.adoption = adoption;
+    target.readable = readable;
     Ok(target)
 }
 
@@ -192,6 +202,7 @@ async fn target(
         label,
         secret_values: credentials.secret_values(),
         adoption: Err("only Connectors adopt connectors".to_owned()),
+        readable: Vec::new(),
     })
 }
 

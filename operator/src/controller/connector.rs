@@ -21,6 +21,7 @@ use tracing::{debug, info, warn};
 use super::connect_access::{self, AccessError, Target};
 use super::error::{Category, Error};
 use super::{Context, events, restart_policy, status_write, transforms};
+use crate::connect::readable;
 use crate::connect_rest::RestError;
 use crate::connector::{
     Action, Adoption, DesiredConnector, ObservedConnector, Plan, PlanInput, annotations, plan,
@@ -120,6 +121,13 @@ async fn apply(
                 return Ok(Requeue::requeue(ctx.settings.resync));
             }
         }
+    }
+    // After the transforms: what they emit is read by the workers too.
+    if let Some(message) = readable::first_refused(&desired.config, &target.readable, &target.label)
+    {
+        run.invalid_spec(&target.label, message).await?;
+        // The fix may be on the Connect (a Secret mounted); look again then.
+        return Ok(Requeue::requeue(ctx.settings.resync));
     }
     let redactor = Redactor::new(
         &desired.config,

@@ -295,5 +295,42 @@ fn an_init_image_of_ones_own_is_used_as_given() {
         pod.init_containers.unwrap()[0].image.as_deref(),
         Some("registry.example/sluice:custom")
     );
-    assert!(r.warnings.is_empty());
+    assert!(!r.warnings.iter().any(|w| w.contains("image.init")), "{:?}", r.warnings);
+}
+
+#[test]
+fn the_file_and_dir_providers_read_only_the_mounted_secrets_and_env_only_the_allow_list() {
+    let mut c = example();
+    c.spec.image.as_mut().unwrap().application = Some("apache/kafka:3.9.1".into());
+    c.spec.mounted_secrets = vec![crate::crd::SecretReference { secret_ref: "creds".into() }];
+    c.spec.connector_tls_certs = vec![crate::crd::SecretReference { secret_ref: "tls".into() }];
+    let r = rendered(&c, &[plugin()], &BTreeMap::new());
+    let p = &r.worker_config.data.as_ref().unwrap()["connect.properties"];
+    for line in [
+        "config.providers.file.param.allowed.paths=/mnt/secrets/creds,/mnt/sslcerts/tls",
+        "config.providers.dir.param.allowed.paths=/mnt/secrets/creds,/mnt/sslcerts/tls",
+        "config.providers.env.param.allowlist.pattern=^(POD_IP|HOSTNAME)$",
+    ] {
+        assert!(p.lines().any(|l| l == line), "{line} missing from\n{p}");
+    }
+    // The paths are the mounts the pod has.
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let mounts: Vec<String> = pod.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .filter(|m| m.mount_path.starts_with("/mnt/"))
+        .map(|m| m.mount_path.clone())
+        .collect();
+    assert_eq!(mounts, ["/mnt/secrets/creds", "/mnt/sslcerts/tls"]);
+    assert!(!r.warnings.iter().any(|w| w.contains("allowed.paths")), "{:?}", r.warnings);
+
+    // Kafka 3.0 ignores allowed.paths: the properties still say it, and a warning says
+    // that only Sluice's check holds.
+    let old = rendered(&example(), &[plugin()], &BTreeMap::new());
+    assert!(
+        old.warnings.iter().any(|w| w.contains("Kafka 3.0") && w.contains("allowed.paths")),
+        "{:?}",
+        old.warnings
+    );
 }
