@@ -18,6 +18,7 @@ pub mod fake_connect;
 pub mod http_server;
 pub mod node;
 pub mod plugins;
+pub mod secret_sweep;
 
 /// The environment written by `tests/env/testenv up` (its `env` file, sourced by `tests/run`).
 #[derive(Clone, Debug)]
