@@ -19,6 +19,7 @@ pub mod plugin_list;
 pub mod policy;
 pub mod policy_status;
 pub mod redact;
+pub mod rest_pki;
 pub mod secret_use;
 pub mod serve;
 pub mod telemetry;

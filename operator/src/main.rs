@@ -139,6 +139,20 @@ struct RunArgs {
     /// The Maven repository of `maven` plugins that name none (a mirror, say).
     #[arg(long, env = "SLUICE_MAVEN_REPOSITORY", default_value = sluice::connect::resolve::DEFAULT_MAVEN_REPOSITORY)]
     maven_repository: String,
+    /// The namespace the operator's pods run in. With `--operator-pod-labels`, each Connect
+    /// gets a NetworkPolicy that lets only those pods (and its workers) reach its REST port;
+    /// without, none is rendered (an operator outside the cluster has no pods to select).
+    #[arg(long, env = "SLUICE_OPERATOR_NAMESPACE", requires = "operator_pod_labels")]
+    operator_namespace: Option<String>,
+    /// The labels of the operator's pods, `key=value` comma-separated (the chart passes its
+    /// selector labels).
+    #[arg(
+        long,
+        env = "SLUICE_OPERATOR_POD_LABELS",
+        value_delimiter = ',',
+        requires = "operator_namespace"
+    )]
+    operator_pod_labels: Vec<String>,
     /// The image of the Connect pods' plugin-installer init container when `image.init` is
     /// not set: the operator's own image (the chart passes it).
     #[arg(long, env = "SLUICE_OPERATOR_IMAGE")]
@@ -226,6 +240,17 @@ impl RunArgs {
                     hub_url: self.confluent_hub_url.clone(),
                     maven_repository: self.maven_repository.clone(),
                     operator_image: self.operator_image.clone().unwrap_or(default.operator_image),
+                    operator_pods: self.operator_namespace.clone().map(|namespace| {
+                        sluice::connect::render::OperatorPods {
+                            namespace,
+                            labels: self
+                                .operator_pod_labels
+                                .iter()
+                                .filter_map(|l| l.split_once('='))
+                                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                                .collect(),
+                        }
+                    }),
                 }
             },
             ..controller::Settings::default()

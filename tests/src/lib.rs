@@ -362,14 +362,35 @@ pub fn http_get(url: &str) -> Result<Value, String> {
 /// An HTTP request with a JSON body, through curl: the status and the JSON body (`Null`
 /// when empty or not JSON).
 pub fn http(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
-    let (code, text) = http_text(method, url, body)?;
+    http_with(method, url, body, &[])
+}
+
+/// [`http`] with more curl arguments.
+pub fn http_with(
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+    curl: &[&str],
+) -> Result<(u16, Value), String> {
+    let (code, text) = http_text_with(method, url, body, curl)?;
     Ok((code, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
 /// An HTTP request through curl: the status and the body as text.
 pub fn http_text(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, String), String> {
+    http_text_with(method, url, body, &[])
+}
+
+/// [`http_text`] with more curl arguments (a CA, credentials, `--resolve`).
+pub fn http_text_with(
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+    curl: &[&str],
+) -> Result<(u16, String), String> {
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code}"]);
+    cmd.args(curl);
     if let Some(body) = body {
         cmd.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
     }

@@ -312,6 +312,68 @@ impl NodeEnv {
     }
 }
 
+/// What the operator uses to reach a Connect's REST API, read from the Secret it issued:
+/// the listener's CA (in a file, for curl) and the operator's password.
+pub struct RestAccess {
+    pub password: String,
+    ca: tempfile::NamedTempFile,
+    ns: String,
+    connect: String,
+}
+
+impl RestAccess {
+    pub fn read(node: &NodeEnv, ns: &str, connect: &str) -> Self {
+        let secret: Value = serde_json::from_str(&node.env.kubectl_ok(&[
+            "get",
+            "secret",
+            &format!("{connect}-rest"),
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ]))
+        .expect("the REST Secret as JSON");
+        let value = |key: &str| {
+            let bytes = crate::secret_sweep::decode_base64(
+                secret["data"][key].as_str().unwrap_or_default(),
+            )
+            .unwrap_or_else(|| panic!("{key} in the REST Secret"));
+            String::from_utf8(bytes).expect("UTF-8")
+        };
+        let ca = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(ca.path(), value("cacerts.pem")).expect("the CA file");
+        RestAccess { password: value("password"), ca, ns: ns.into(), connect: connect.into() }
+    }
+
+    /// The URL of a worker pod under the name its certificate holds, and the curl arguments
+    /// that reach it at `pod_ip` trusting the listener's CA alone; `user` adds
+    /// `user:password` credentials.
+    pub fn worker(
+        &self,
+        pod: &str,
+        pod_ip: &str,
+        path: &str,
+        user: Option<&str>,
+    ) -> (String, Vec<String>) {
+        let host = format!("{pod}.{}-workers.{}.svc", self.connect, self.ns);
+        let mut args = vec![
+            "--cacert".to_owned(),
+            self.ca.path().display().to_string(),
+            "--resolve".to_owned(),
+            format!("{host}:8083:{pod_ip}"),
+        ];
+        if let Some(user) = user {
+            args.extend(["-u".to_owned(), user.to_owned()]);
+        }
+        (format!("https://{host}:8083{path}"), args)
+    }
+
+    /// The operator's credentials, `sluice:<password>`.
+    pub fn operator(&self) -> String {
+        format!("sluice:{}", self.password)
+    }
+}
+
 /// The condition `type_` of an object's status (`Null` when absent).
 pub fn condition<'a>(object: &'a Value, type_: &str) -> &'a Value {
     object["status"]["conditions"]

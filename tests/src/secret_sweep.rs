@@ -38,12 +38,16 @@ impl Sweep {
             let target = &event["objectRef"];
             let Some(body) = event.get("requestObject") else { continue };
             if target["resource"] == "secrets" && target["subresource"].is_null() {
-                // Only what the tests wrote: the cluster's own controllers fill token
-                // Secrets with the namespace's name and the cluster's CA, which show
-                // everywhere and are no test's secret.
+                // Only what the tests and the operators wrote: the cluster's own
+                // controllers fill token Secrets with the namespace's name and the
+                // cluster's CA, which show everywhere and are no test's secret. The
+                // in-cluster operators' service accounts (in sluice-system) write the
+                // Connects' REST credentials.
                 // Helm's release records hold the chart, not secrets.
                 let user = event["user"]["username"].as_str().unwrap_or_default();
-                if !user.starts_with("system:") && body["type"] != "helm.sh/release.v1" {
+                let ours = !user.starts_with("system:")
+                    || user.starts_with("system:serviceaccount:sluice-system:");
+                if ours && body["type"] != "helm.sh/release.v1" {
                     self.secrets.extend(secret_values(body));
                 }
                 continue;
@@ -145,7 +149,7 @@ fn strings(value: &Value, out: &mut Vec<String>) {
 }
 
 /// Standard base64 with padding, as the API server encodes Secret data.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let digits: Vec<u8> = text
         .trim_end_matches('=')

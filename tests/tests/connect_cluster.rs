@@ -86,6 +86,13 @@ fn config_hash(set: &Value) -> String {
         .to_owned()
 }
 
+/// A Secret's value, decoded.
+fn decoded(secret: &Value, key: &str) -> String {
+    let encoded = secret["data"][key].as_str().unwrap_or_default();
+    let bytes = sluice_e2e::secret_sweep::decode_base64(encoded).expect("base64");
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
 fn plugin_list(env: &TestEnv, ns: &str) -> Value {
     let cm = get(env, "configmap", "connect-plugins", ns);
     serde_json::from_str(cm["data"]["plugins.json"].as_str().unwrap()).unwrap()
@@ -174,7 +181,7 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
     let status = &connect["status"];
     assert_eq!(condition(&connect, "Ready")["message"], "0 of 2 workers ready");
     assert_eq!(condition(&connect, "PluginsResolved")["status"], "True");
-    assert_eq!(status["restEndpoint"], format!("http://connect.{ns}.svc:8083"));
+    assert_eq!(status["restEndpoint"], format!("https://connect.{ns}.svc:8083"));
     assert_eq!(
         status["mounts"],
         serde_json::json!([
@@ -254,7 +261,7 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
     let client = get(&env, "service", "connect", &ns);
     assert_owned_by_connect(&client, &connect);
     assert_eq!(client["spec"]["ports"][0]["port"], 8083);
-    assert_eq!(client["spec"]["ports"][0]["targetPort"], "http");
+    assert_eq!(client["spec"]["ports"][0]["targetPort"], "https");
     assert_eq!(client["spec"]["selector"], selector);
     let config = get(&env, "configmap", "connect-config", &ns);
     assert_owned_by_connect(&config, &connect);
@@ -271,6 +278,62 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
     ] {
         assert!(properties.lines().any(|l| l == line), "no {line} in\n{properties}");
     }
+    // The REST listener: https and basic auth, from a Secret the Connect owns; the worker
+    // config names the mounted files, never the password.
+    for line in [
+        "listeners=https://0.0.0.0:8083",
+        "listeners.https.ssl.keystore.type=PKCS12",
+        "listeners.https.ssl.truststore.location=/mnt/sluice/rest-tls/truststore.p12",
+        "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+    ] {
+        assert!(properties.lines().any(|l| l == line), "no {line} in\n{properties}");
+    }
+    let rest = get(&env, "secret", "connect-rest", &ns);
+    assert_owned_by_connect(&rest, &connect);
+    let keys: Vec<&str> =
+        rest["data"].as_object().expect("data").keys().map(String::as_str).collect();
+    for key in [
+        "cacerts.pem",
+        "keystore.p12",
+        "truststore.p12",
+        "keystore.password",
+        "username",
+        "password",
+        "basic-auth.properties",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert!(rest["metadata"]["annotations"]["sluice.dev/not-after"].is_string(), "{rest}");
+    assert_eq!(rest["metadata"]["annotations"]["sluice.dev/certificate-source"], "issued");
+    let password = decoded(&rest, "password");
+    assert_eq!(password.len(), 64);
+    assert!(!config.to_string().contains(&password), "the password is not in the ConfigMap");
+    let store_password = decoded(&rest, "keystore.password");
+    assert!(!config.to_string().contains(&store_password), "nor the stores' password");
+    assert!(config["data"]["rest-jaas.conf"].as_str().unwrap().contains("PropertyFileLoginModule"));
+    let env_of =
+        |name: &str| worker["env"].as_array().unwrap().iter().find(|e| e["name"] == name).cloned();
+    assert!(
+        env_of("KAFKA_OPTS").unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .contains("-Djava.security.auth.login.config=/etc/sluice/connect/rest-jaas.conf"),
+    );
+    // Each volume shows its files alone: the workers never see the operator's password.
+    assert_eq!(volume(pod, "rest-tls")["secret"]["secretName"], "connect-rest");
+    let keys: Vec<&str> = volume(pod, "rest-tls")["secret"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["key"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(keys, ["keystore.p12", "truststore.p12", "keystore.password"]);
+    assert_eq!(
+        volume(pod, "rest-credentials")["secret"]["items"],
+        serde_json::json!([{"key": "basic-auth.properties", "path": "basic-auth.properties"}])
+    );
+    assert_eq!(worker["readinessProbe"]["tcpSocket"]["port"], "https");
+
     let list = plugin_list(&env, &ns);
     assert_eq!(list["plugins"][0]["archiveUrl"], archive_url.as_str());
     assert_eq!(list["plugins"][0]["sha512"], sha512(&archive));
@@ -802,4 +865,99 @@ fn a_worker_becoming_ready_shows_at_once_not_at_the_next_resync() {
         (c["status"]["replicas"].as_i64(), c["status"]["readyReplicas"].as_i64()),
         (Some(2), Some(2))
     );
+}
+
+#[test]
+fn the_rest_secret_is_never_taken_over_and_a_users_certificate_needs_its_consent() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-rest");
+    // Someone's own Secret with the name of the Connect's REST Secret.
+    env.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "connect-rest",
+        "-n",
+        &ns,
+        "--from-literal=password=theirs-not-sluices",
+    ]);
+    let theirs = get(&env, "secret", "connect-rest", &ns);
+    let _operator = operator(&env, &ns, &["--operator-image", OPERATOR_IMAGE]);
+    env.apply(&example("connect-url.yaml", &ns));
+    let connect = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "ObjectNotOwned");
+    let message = condition(&connect, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("Secret connect-rest already exists and is not this Connect's"),
+        "{message}"
+    );
+    let after = get(&env, "secret", "connect-rest", &ns);
+    assert_eq!(after["metadata"]["resourceVersion"], theirs["metadata"]["resourceVersion"]);
+    assert!(!exists(&env, "statefulset", "connect", &ns), "nothing of the set was applied");
+    env.kubectl_ok(&["delete", "secret", "connect-rest", "-n", &ns]);
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let issued = get(&env, "secret", "connect-rest", &ns);
+    assert_owned_by_connect(&issued, &get(&env, "connect", "connect", &ns));
+
+    // A certificate of the user's own: refused without the Secret's consent, naming the fix;
+    // with it, converted into the stores the workers mount, and the workers roll.
+    let ca = decoded(&issued, "cacerts.pem");
+    let pki = std::path::PathBuf::from(std::env::var("SLUICE_TEST_PKI").expect("testenv env"));
+    let read = |file: &str| std::fs::read_to_string(pki.join(file)).expect(file);
+    let key = std::process::Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-nocrypt", "-in"])
+        .arg(pki.join("connect.key"))
+        .output()
+        .expect("openssl");
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let secret = |annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: my-cert\n  namespace: {ns}\n{annotations}stringData:\n  fullchain.pem: |\n{}\n  privkey.pem: |\n{}\n  cacerts.pem: |\n{}\n",
+            indent(&read("connect.crt")),
+            indent(&String::from_utf8_lossy(&key.stdout)),
+            indent(&read("ca.crt")),
+        )
+    };
+    env.apply(&secret(""));
+    let hash = config_hash(&get(&env, "statefulset", "connect", &ns));
+    merge_patch(&env, "connect", "connect", &ns, r#"{"spec":{"tls":{"secretRef":"my-cert"}}}"#);
+    let refused = wait_condition(&env, &ns, "Ready", |c| {
+        c["message"].as_str().unwrap_or_default().contains("spec.tls.secretRef")
+    });
+    let message = condition(&refused, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("Secret my-cert does not allow use by connectRest")
+            && message.contains(
+                "kubectl annotate secret my-cert --overwrite sluice.dev/usable-by=connectRest"
+            ),
+        "{message}"
+    );
+    env.apply(&secret("  annotations:\n    sluice.dev/usable-by: connectRest\n"));
+    let converted = wait_for("the user's certificate taken", Duration::from_secs(30), || {
+        let s = get(&env, "secret", "connect-rest", &ns);
+        let source = s["metadata"]["annotations"]["sluice.dev/certificate-source"].to_string();
+        if source.contains("secret/my-cert@") { Ok(s) } else { Err(source) }
+    });
+    assert_eq!(decoded(&converted, "cacerts.pem"), read("ca.crt").replace("\r", ""));
+    assert_ne!(decoded(&converted, "cacerts.pem"), ca);
+    assert_eq!(
+        decoded(&converted, "password"),
+        decoded(&issued, "password"),
+        "the credentials stay"
+    );
+    wait_for("the workers to roll", Duration::from_secs(30), || {
+        let now = config_hash(&get(&env, "statefulset", "connect", &ns));
+        if now != hash { Ok(()) } else { Err(now) }
+    });
+    let key_text = String::from_utf8_lossy(&key.stdout).into_owned();
+    let key_line = key_text.lines().nth(1).unwrap_or_default();
+    for kind in ["connect", "configmap"] {
+        let all = env.kubectl_ok(&["get", kind, "-n", &ns, "-o", "json"]);
+        assert!(!all.contains(key_line), "the user's key shows in a {kind}");
+    }
+}
+
+/// `text` indented for a YAML block scalar under a key.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }

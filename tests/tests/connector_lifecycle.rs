@@ -833,7 +833,7 @@ fn a_connect_cluster_ref_is_resolved_to_the_connects_service_once_the_connect_ex
     assert_eq!(status["connectCluster"], format!("{ns}/connect"));
     let message =
         Case::condition(&status, "ConnectUnavailable")["message"].as_str().unwrap().to_owned();
-    assert!(message.contains(&format!("http://connect.{ns}.svc:8083")), "{message}");
+    assert!(message.contains(&format!("https://connect.{ns}.svc:8083")), "{message}");
 }
 
 #[test]

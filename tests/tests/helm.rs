@@ -120,6 +120,15 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
         env_var("SLUICE_MAVEN_REPOSITORY").unwrap()["value"],
         "https://repo1.maven.org/maven2"
     );
+    // Rendered NetworkPolicies let in the pods this Deployment makes, by its selector.
+    assert_eq!(env_var("SLUICE_OPERATOR_NAMESPACE").unwrap()["value"], "default");
+    let labels = env_var("SLUICE_OPERATOR_POD_LABELS").unwrap()["value"].clone();
+    let labels: Vec<&str> = labels.as_str().unwrap().split(',').collect();
+    for label in &labels {
+        let (k, v) = label.split_once('=').expect("key=value");
+        assert_eq!(deployment["spec"]["selector"]["matchLabels"][k], v, "{labels:?}");
+    }
+    assert_eq!(labels.len(), 2, "{labels:?}");
     assert_eq!(pod["serviceAccountName"], "sluice");
     // Two replicas under leader election, a PDB that keeps one, probes on the http port.
     assert_eq!(deployment["spec"]["replicas"], 2);
@@ -249,6 +258,11 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
         &["patch", "configmaps", "--all-namespaces"],
         &["patch", "poddisruptionbudgets.policy", "--all-namespaces"],
         &["list", "pods", "--all-namespaces"],
+        // A Connect's REST credentials and certificate, and its NetworkPolicy.
+        &["create", "secrets", "--all-namespaces"],
+        &["patch", "secrets", "--all-namespaces"],
+        &["create", "networkpolicies.networking.k8s.io", "--all-namespaces"],
+        &["patch", "networkpolicies.networking.k8s.io", "--all-namespaces"],
         &["create", "leases.coordination.k8s.io", "-n", &ns],
         &["update", "leases.coordination.k8s.io", "-n", &ns],
     ];
@@ -257,6 +271,9 @@ fn a_cluster_wide_install_grants_only_what_the_operator_uses() {
     }
     let denied: &[&[&str]] = &[
         &["list", "secrets", "--all-namespaces"],
+        &["delete", "secrets", "--all-namespaces"],
+        &["update", "secrets", "--all-namespaces"],
+        &["delete", "networkpolicies.networking.k8s.io", "--all-namespaces"],
         &["list", "configmaps", "--all-namespaces"],
         &["update", "policies.sluice.dev", "--all-namespaces"],
         &["patch", "connects.sluice.dev", "--all-namespaces"],

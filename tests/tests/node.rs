@@ -12,12 +12,12 @@ use std::{
 use sluice_e2e::{
     archives::{incompressible, zip_of},
     fake_connect::FakeConnect,
-    file_source_connector, http,
+    file_source_connector,
     http_server::{Reply, Server},
-    http_text, lease_holder, metric,
+    http_text, http_text_with, http_with, lease_holder, metric,
     node::{
-        NodeEnv, OPERATOR_IMAGE, condition, connect_file_archive, connect_image, file_sink,
-        file_source, pods_of, url_example,
+        NodeEnv, OPERATOR_IMAGE, RestAccess, condition, connect_file_archive, connect_image,
+        file_sink, file_source, pods_of, url_example,
     },
     parse_metrics,
     plugins::{connect_file_jars, hub_archive, publish_on_hub, sha1, sha512},
@@ -102,6 +102,10 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
     });
     assert!(written.contains("root:x:0:0"), "every line of the source file arrived: {written}");
 
+    // The operator was served (it made both connectors through the Service, whichever
+    // worker answered forwarding to the leader); no one else is.
+    rest_api_answers_the_operator_alone(&node, &ns, &pods, &connect_image());
+
     // Deleting the Connect removes its objects through owner references: the garbage
     // collector is real here.
     node.env.kubectl_ok(&[
@@ -128,7 +132,7 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
         || {
             let left = node.env.kubectl_ok(&[
                 "get",
-                "statefulset,service,configmap,poddisruptionbudget",
+                "statefulset,service,configmap,poddisruptionbudget,secret,networkpolicy",
                 "-n",
                 &ns,
                 "-l",
@@ -140,6 +144,82 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
         },
     );
     node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+/// The workers' REST API serves https alone and answers only the operator's credentials:
+/// from the host and from another pod of the namespace, plain http, no credentials and
+/// wrong ones are refused, while the same requests with the operator's credentials are
+/// served. The NetworkPolicy names the operator's pods (this node's bridge plugin does not
+/// enforce NetworkPolicies, so what it keeps out is not tested here).
+fn rest_api_answers_the_operator_alone(
+    node: &NodeEnv,
+    ns: &str,
+    pods: &[serde_json::Value],
+    image: &str,
+) {
+    let pod = pods[0]["metadata"]["name"].as_str().unwrap_or_default();
+    let ip = pods[0]["status"]["podIP"].as_str().unwrap_or_default();
+    let rest = RestAccess::read(node, ns, "connect");
+    match http_text("GET", &format!("http://{ip}:8083/connectors"), None) {
+        Ok((code, body)) => assert!(!(200..300).contains(&code), "plain http served: {body}"),
+        Err(refused) => eprintln!("plain http refused: {refused}"),
+    }
+    let get = |user: Option<&str>| {
+        let (url, args) = rest.worker(pod, ip, "/connectors", user);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // The handshake succeeds trusting the listener's CA alone, for the pod's DNS name.
+        http_text_with("GET", &url, None, &args).expect("https with the listener's CA")
+    };
+    for user in [None, Some("sluice:not-the-password"), Some("admin:admin")] {
+        let (code, body) = get(user);
+        assert_eq!(code, 401, "{user:?} got {body}");
+    }
+    let (code, body) = get(Some(&rest.operator()));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("lines-in") && body.contains("lines-out"), "{body}");
+
+    // Another pod of the namespace, through the Service: refused without credentials,
+    // served with them (so the refusal is the credentials', not the connection's).
+    node.env.apply(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: rest-probe\n  namespace: {ns}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n  containers:\n    - name: connect\n      image: {image}\n      imagePullPolicy: Never\n      command: [/bin/busybox, sleep, \"600\"]\n      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop: [ALL]\n"
+    ));
+    node.env.kubectl_ok(&[
+        "wait",
+        "-n",
+        ns,
+        "pod/rest-probe",
+        "--for=condition=Ready",
+        "--timeout=120s",
+    ]);
+    let service = format!("connect.{ns}.svc:8083/connectors");
+    let wget = |url: &str| {
+        let args = ["/bin/busybox", "wget", "--no-check-certificate", "-O-", url];
+        node.exec(ns, "rest-probe", &args)
+    };
+    let refused = wget(&format!("https://{service}")).expect_err("served without credentials");
+    assert!(refused.contains("401"), "{refused}");
+    let wrong =
+        wget(&format!("https://sluice:wrong@{service}")).expect_err("served a wrong password");
+    assert!(wrong.contains("401"), "{wrong}");
+    let served = wget(&format!("https://{}@{service}", rest.operator()))
+        .expect("served with the operator's credentials");
+    assert!(served.contains("lines-in"), "{served}");
+    node.env.kubectl_ok(&["delete", "pod", "rest-probe", "-n", ns, "--wait=false"]);
+
+    let policy: serde_json::Value = serde_json::from_str(&node.env.kubectl_ok(&[
+        "get",
+        "networkpolicy",
+        "connect",
+        "-n",
+        ns,
+        "-o",
+        "json",
+    ]))
+    .expect("the NetworkPolicy as JSON");
+    let from = policy["spec"]["ingress"][0]["from"].to_string();
+    assert!(from.contains(r#""kubernetes.io/metadata.name":"sluice-system""#), "{from}");
+    assert!(from.contains(r#""app.kubernetes.io/name":"sluice""#), "{from}");
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], 8083);
 }
 
 #[test]
@@ -552,20 +632,29 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
     // the file provider does not read outside the mounts and env reads only its allow-list,
     // so those references stay as written while ${env:POD_IP} resolves. The sink's task
     // names the path it was given when it cannot open it (the literal holds a `/`).
+    // By hand means with the operator's credentials, read from the Secret it issued: the
+    // REST API answers no one else (see the_rest_api_answers_the_operator_alone).
     let pods = pods_of(&node, &ns);
     let ip = pods[0]["status"]["podIP"].as_str().unwrap_or_default().to_owned();
+    let pod = pods[0]["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let rest = RestAccess::read(&node, &ns, "connect");
+    let operator = rest.operator();
+    let worker = |path: &str| rest.worker(&pod, &ip, path, Some(&operator));
+    let call = |method: &str, path: &str, body: Option<&serde_json::Value>| {
+        let (url, args) = worker(path);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        http_with(method, &url, body, &args)
+    };
     let by_hand = serde_json::json!({"name": "by-hand", "config": {
         "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
         "tasks.max": "1",
         "topics": topic,
         "file": "/tmp/by-hand-${env:POD_IP}-${env:JAVA_HOME}-${file:/etc/os-release:ID}.txt",
     }});
-    let (code, body) = http("POST", &format!("http://{ip}:8083/connectors"), Some(&by_hand))
-        .expect("the worker's REST API");
+    let (code, body) = call("POST", "/connectors", Some(&by_hand)).expect("the worker's REST API");
     assert_eq!(code, 201, "{body}");
-    let status_url = format!("http://{ip}:8083/connectors/by-hand/status");
     let task = wait_for("the hand-made sink's task started", Duration::from_secs(180), || {
-        let (_, status) = http("GET", &status_url, None)?;
+        let (_, status) = call("GET", "/connectors/by-hand/status", None)?;
         let task = status["tasks"][0].clone();
         if task["state"] == "FAILED" || task["state"] == "RUNNING" {
             Ok(task)
@@ -580,8 +669,7 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         format!("/tmp/by-hand-{pod_ip}-${{env:JAVA_HOME}}-${{file:/etc/os-release:ID}}.txt");
     assert!(trace.contains(&format!("Couldn't find or create file '{given}'")), "{task}");
     assert!(!trace.contains("debian") && !trace.contains("/usr/lib/jvm"), "{task}");
-    let (code, _) = http("DELETE", &format!("http://{ip}:8083/connectors/by-hand"), None)
-        .expect("the worker's REST API");
+    let (code, _) = call("DELETE", "/connectors/by-hand", None).expect("the worker's REST API");
     assert_eq!(code, 204);
 
     // The values never show: not in a status, an Event, or the operator's log.

@@ -92,10 +92,16 @@ Secrets, and nothing touches workloads until the Connect controller renders them
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
 # Credentials and certificates named by connectRest.authentication and tls: read one by
-# one; a Connect's mounted Secrets: their metadata only (the version rolls the workers).
+# one; a Connect's mounted Secrets: their metadata only (the version rolls the workers); the
+# Secret with a Connect's REST credentials and certificate, issued server-side (create for
+# the first apply; a Secret the Connect does not own is never written).
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get"]
+  verbs: ["get", "create", "patch"]
+# The NetworkPolicy that lets only the operator and the workers reach a Connect's REST port.
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "create", "patch"]
 # Every action on Connect leaves an Event on the resource.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]

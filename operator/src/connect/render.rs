@@ -1,7 +1,8 @@
 //! What a `Connect` becomes in Kubernetes: a StatefulSet of workers with the plugin
 //! installer as init container, a headless Service for the workers' identities, a client
 //! Service for the REST API, a ConfigMap with the worker properties, a ConfigMap with the
-//! resolved plugin list, and a PodDisruptionBudget. Pure: the controller applies the result
+//! resolved plugin list, a PodDisruptionBudget and, where the operator knows its own pods, a
+//! NetworkPolicy that lets only them and the workers reach the REST port. Pure: the controller applies the result
 //! with server-side apply.
 
 use std::collections::BTreeMap;
@@ -10,9 +11,13 @@ use k8s_openapi::api::{
     apps::v1::{StatefulSet, StatefulSetSpec},
     core::v1::{
         Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort,
-        EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector,
+        EmptyDirVolumeSource, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
         PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource,
-        SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+        SecurityContext, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    },
+    networking::v1::{
+        NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+        NetworkPolicySpec,
     },
     policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec},
 };
@@ -24,6 +29,7 @@ use k8s_openapi::apimachinery::pkg::{
 use sha2::{Digest, Sha256};
 
 use super::readable;
+use super::rest_security as rest;
 use super::worker_version::{self, KafkaVersion};
 use crate::connect_endpoint::REST_PORT;
 use crate::crd::Connect;
@@ -43,7 +49,8 @@ const DEFAULT_STORAGE_LIMIT: &str = "4G";
 pub const INSTALLER_CONTAINER: &str = "install-plugins";
 /// The pod annotation whose change rolls the workers.
 pub const HASH_ANNOTATION: &str = "sluice.dev/config-hash";
-/// A writable directory of the worker's own (the root filesystems stay read-only).
+/// A writable directory of the worker's own (the root filesystems stay read-only), in
+/// memory: the properties written there hold the REST listener's store password.
 const RUNTIME_DIR: &str = "/opt/sluice/runtime";
 /// The user, group and fsGroup of both containers unless `podTemplate.podSecurityContext`
 /// says otherwise: `appuser` of the Apache and Confluent images, and of Sluice's.
@@ -59,8 +66,19 @@ pub struct Inputs<'a> {
     pub plugins: &'a [PluginArchive],
     /// The operator's own image: the installer's when `image.init` is not set.
     pub operator_image: &'a str,
-    /// `resourceVersion` of each mounted Secret, so a changed Secret rolls the workers.
+    /// `resourceVersion` of each mounted Secret, the REST listener's among them, so a
+    /// changed Secret rolls the workers.
     pub secret_versions: &'a BTreeMap<String, String>,
+    /// The operator's own pods, the only callers the NetworkPolicy lets in besides the
+    /// workers; `None` when the operator does not run in the cluster (then no NetworkPolicy).
+    pub operator_pods: Option<&'a OperatorPods>,
+}
+
+/// Where the operator's pods are: their namespace and labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorPods {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The objects of one Connect cluster.
@@ -72,6 +90,7 @@ pub struct Rendered {
     pub worker_config: ConfigMap,
     pub plugin_list: ConfigMap,
     pub pdb: PodDisruptionBudget,
+    pub network_policy: Option<NetworkPolicy>,
     /// What rendering chose differently from the spec, and why, for an Event.
     pub warnings: Vec<String>,
 }
@@ -147,10 +166,10 @@ pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> Stri
         format!("status.storage.replication.factor={rf}"),
         "key.converter=org.apache.kafka.connect.json.JsonConverter".into(),
         "value.converter=org.apache.kafka.connect.json.JsonConverter".into(),
-        format!("listeners=http://0.0.0.0:{REST_PORT}"),
         format!("rest.advertised.port={REST_PORT}"),
         format!("plugin.path={PLUGIN_PATH}"),
     ];
+    lines.extend(rest::worker_lines());
     // file: properties files; dir: one file per key, the shape of a mounted Secret, which
     // is what the secret-transform policy emits; env: the pod's environment. Each only where
     // the worker's Kafka has it.
@@ -214,10 +233,13 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
     let worker_config = ConfigMap {
         metadata: meta(config_name(name)),
         data: Some(
-            [("connect.properties".to_owned(), properties)]
-                .into_iter()
-                .chain(log4j.clone().map(|l| ("log4j.properties".to_owned(), l)))
-                .collect(),
+            [
+                ("connect.properties".to_owned(), properties),
+                (rest::JAAS_FILE.to_owned(), rest::jaas_config()),
+            ]
+            .into_iter()
+            .chain(log4j.clone().map(|l| ("log4j.properties".to_owned(), l)))
+            .collect(),
         ),
         ..ConfigMap::default()
     };
@@ -227,9 +249,9 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         ..ConfigMap::default()
     };
     let port = ServicePort {
-        name: Some("http".into()),
+        name: Some(PORT_NAME.into()),
         port: i32::from(REST_PORT),
-        target_port: Some(IntOrString::String("http".into())),
+        target_port: Some(IntOrString::String(PORT_NAME.into())),
         ..ServicePort::default()
     };
     let client = Service {
@@ -281,13 +303,71 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         }),
         ..StatefulSet::default()
     };
+    let network_policy =
+        inputs.operator_pods.map(|operator| network_policy(name, namespace, operator));
     let (version, version_warning) = worker_kafka_version(connect);
     let warnings = installer_warning
         .into_iter()
         .chain(version_warning)
         .chain(readable::unenforced(version))
         .collect();
-    Rendered { stateful_set, headless, client, worker_config, plugin_list, pdb, warnings }
+    Rendered {
+        stateful_set,
+        headless,
+        client,
+        worker_config,
+        plugin_list,
+        pdb,
+        network_policy,
+        warnings,
+    }
+}
+
+/// The REST port's name on the container and the Services.
+const PORT_NAME: &str = "https";
+
+/// Lets the workers (forwarding to the leader) and the operator's pods reach the REST port,
+/// and nothing else reach the workers at all. It takes effect only where the cluster's
+/// network plugin enforces NetworkPolicies; the listener's authentication holds either way.
+fn network_policy(name: &str, namespace: &str, operator: &OperatorPods) -> NetworkPolicy {
+    let port = NetworkPolicyPort {
+        port: Some(IntOrString::Int(i32::from(REST_PORT))),
+        protocol: Some("TCP".into()),
+        ..NetworkPolicyPort::default()
+    };
+    let pods = |labels: BTreeMap<String, String>| LabelSelector {
+        match_labels: Some(labels),
+        ..LabelSelector::default()
+    };
+    let operator_peer = NetworkPolicyPeer {
+        namespace_selector: Some(pods(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_owned(),
+            operator.namespace.clone(),
+        )]))),
+        pod_selector: Some(pods(operator.labels.clone())),
+        ..NetworkPolicyPeer::default()
+    };
+    let workers_peer = NetworkPolicyPeer {
+        pod_selector: Some(pods(selector(name))),
+        ..NetworkPolicyPeer::default()
+    };
+    NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            labels: Some(labels(name)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(pods(selector(name))),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(vec![workers_peer, operator_peer]),
+                ports: Some(vec![port]),
+            }]),
+            ..NetworkPolicySpec::default()
+        }),
+    }
 }
 
 /// The init container's image, and a warning when `image.init` names Confluent's init
@@ -341,14 +421,25 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         config_map_volume("plugin-list", &plugins_name(name)),
         Volume {
             name: "runtime".into(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
+            empty_dir: Some(EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: Some(Quantity("16Mi".into())),
+            }),
             ..Volume::default()
         },
+        secret_items_volume(
+            "rest-tls",
+            &rest::secret_name(name),
+            &[rest::KEYSTORE, rest::TRUSTSTORE, rest::STORE_PASSWORD],
+        ),
+        secret_items_volume("rest-credentials", &rest::secret_name(name), &[rest::LOGIN_FILE]),
     ];
     let mut mounts = vec![
         mount("plugins", PLUGIN_PATH, false),
         mount("config", CONFIG_DIR, true),
         mount("runtime", RUNTIME_DIR, false),
+        mount("rest-tls", rest::TLS_DIR, true),
+        mount("rest-credentials", rest::CREDENTIALS_DIR, true),
     ];
     for m in readable::secret_mounts(&connect.spec) {
         volumes.push(Volume {
@@ -361,7 +452,12 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         });
         mounts.push(mount(&m.volume, &m.path, true));
     }
-    let jvm = connect.spec.config_overrides.as_ref().map(|o| o.jvm.join(" ")).unwrap_or_default();
+    // The basic-auth extension finds its login module through the JVM's JAAS file.
+    let jaas = format!("-Djava.security.auth.login.config={CONFIG_DIR}/{}", rest::JAAS_FILE);
+    let jvm = std::iter::once(jaas)
+        .chain(connect.spec.config_overrides.iter().flat_map(|o| o.jvm.iter().cloned()))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut env = vec![EnvVar {
         name: "POD_IP".into(),
         value_from: Some(EnvVarSource {
@@ -373,9 +469,7 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         }),
         ..EnvVar::default()
     }];
-    if !jvm.is_empty() {
-        env.push(EnvVar { name: "KAFKA_OPTS".into(), value: Some(jvm), ..EnvVar::default() });
-    }
+    env.push(EnvVar { name: "KAFKA_OPTS".into(), value: Some(jvm), ..EnvVar::default() });
     if log4j_properties(connect).is_some() {
         env.push(EnvVar {
             name: "KAFKA_LOG4J_OPTS".into(),
@@ -422,15 +516,17 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         command: Some(vec!["/bin/sh".into(), "-c".into(), start_command()]),
         env: Some(env),
         ports: Some(vec![ContainerPort {
-            name: Some("http".into()),
+            name: Some(PORT_NAME.into()),
             container_port: i32::from(REST_PORT),
             ..ContainerPort::default()
         }]),
+        // Every REST path but the workers' internal ones asks for credentials, which a
+        // probe cannot hold without putting them in the pod spec: the listener accepting
+        // connections is what the probe can see.
         readiness_probe: Some(Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some("/".into()),
-                port: IntOrString::String("http".into()),
-                ..HTTPGetAction::default()
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::String(PORT_NAME.into()),
+                ..TCPSocketAction::default()
             }),
             period_seconds: Some(5),
             ..Probe::default()
@@ -475,12 +571,34 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
 
 /// The worker's start: the rendered properties behind a first line with this pod's own
 /// address, so workers reach each other by pod IP (a user's `rest.advertised.host.name` in
-/// `configOverrides.server` comes later and wins). Apache's image ships
-/// `connect-distributed.sh`, Confluent's and Sluice's `connect-distributed`.
+/// `configOverrides.server` comes later and wins), and behind them the REST listener's store
+/// password from its mounted file, in a file of the worker's alone (in memory), so that no
+/// ConfigMap holds it. Apache's image ships `connect-distributed.sh`, Confluent's and
+/// Sluice's `connect-distributed`.
 fn start_command() -> String {
     format!(
-        "{{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties"
+        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; {}; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
+        rest::password_lines(),
     )
+}
+
+/// A Secret volume of only `keys`, readable by the pod's group (the worker's fsGroup), so a
+/// Secret holding more (the generated one holds the operator's password too) shows no more.
+fn secret_items_volume(volume: &str, secret: &str, keys: &[&str]) -> Volume {
+    Volume {
+        name: volume.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.into()),
+            items: Some(
+                keys.iter()
+                    .map(|k| KeyToPath { key: (*k).into(), path: (*k).into(), mode: None })
+                    .collect(),
+            ),
+            default_mode: Some(0o440),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
 }
 
 fn config_map_volume(volume: &str, config_map: &str) -> Volume {

@@ -7,9 +7,11 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::{
     apps::v1::StatefulSet,
     core::v1::{ConfigMap, Pod, Secret, Service},
+    networking::v1::NetworkPolicy,
     policy::v1::PodDisruptionBudget,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -23,7 +25,7 @@ use tracing::info;
 
 use super::error::Error;
 use super::{Context, FIELD_MANAGER, connect_access, events};
-use crate::connect::{render, status};
+use crate::connect::{render, rest_security, status};
 use crate::connect_endpoint;
 use crate::crd::Connect;
 
@@ -51,17 +53,35 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
 
     // Observe what the apply needs, and apply when nothing blocks it.
     let resolved = ctx.resolvers.resolve(&ctx, &connect, &namespace).await;
-    let secret_versions = secret_versions(&ctx, &connect, &namespace).await?;
+    let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
+    let rest_secret = rest_secret(&ctx, &connect, &owner).await?;
+    let mut taken = None;
+    let secret_versions = match (secret_versions(&ctx, &connect, &namespace).await?, rest_secret) {
+        (Ok(mut versions), Ok((name, version))) => {
+            versions.insert(name, version);
+            Ok(versions)
+        }
+        (Ok(_), Err(RestSecretProblem::Invalid(why))) => Err(vec![why]),
+        (Err(mut missing), Err(RestSecretProblem::Invalid(why))) => {
+            missing.push(why);
+            Err(missing)
+        }
+        (versions, Err(RestSecretProblem::Taken(object))) => {
+            taken = Some(object);
+            versions
+        }
+        (versions, Ok(_)) => versions,
+    };
     // Read once: the roll check compares with it, and the status reads the applied one.
     let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut stateful_set = sets.get_opt(&name).await?;
     let mut refused = None;
-    let mut taken = None;
-    if let (Ok(plugins), Ok(versions)) = (&resolved, &secret_versions) {
+    if let (Ok(plugins), Ok(versions), None) = (&resolved, &secret_versions, &taken) {
         let inputs = render::Inputs {
             plugins,
             operator_image: &ctx.settings.connect.operator_image,
             secret_versions: versions,
+            operator_pods: ctx.settings.connect.operator_pods.as_ref(),
         };
         let rendered = render::render(&connect, &name, &namespace, &inputs);
         match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
@@ -124,6 +144,142 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
         super::status_write::apply(&api, connect.as_ref(), &next).await?;
     }
     Ok(Requeue::requeue(status::requeue(&next, now, ctx.settings.resync)))
+}
+
+/// Why the REST listener's Secret was not written.
+enum RestSecretProblem {
+    /// An object holds its name and is not this Connect's: `Kind name`.
+    Taken(String),
+    /// The user's certificate Secret (`spec.tls.secretRef`) cannot be served: why and the fix.
+    Invalid(String),
+}
+
+/// The Secret of the workers' REST listener, issued, renewed or converted from the user's
+/// certificate as `rest_security::plan` says: its name and `resourceVersion` for the roll
+/// hash, or why it could not be written. A Secret of its name that is not this Connect's is
+/// never taken over.
+async fn rest_secret(
+    ctx: &Context,
+    connect: &Connect,
+    owner: &OwnerReference,
+) -> Result<Result<(String, String), RestSecretProblem>, Error> {
+    let namespace = connect.namespace().unwrap_or_default();
+    let name = rest_security::secret_name(&connect.name_any());
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let found = api.get_opt(&name).await?;
+    if let Some(secret) = &found
+        && !owned_by(secret.meta(), owner)
+    {
+        return Ok(Err(RestSecretProblem::Taken(format!("Secret {name}"))));
+    }
+    let data = secret_bytes(found.as_ref());
+    let annotation = |key: &str| found.as_ref().and_then(|s| s.annotations().get(key).cloned());
+    let has = |keys: &[&str]| keys.iter().all(|k| data.get(*k).is_some_and(|v| !v.is_empty()));
+    let existing = found.as_ref().map(|_| rest_security::Existing {
+        has_password: has(&[rest_security::PASSWORD_KEY, rest_security::LOGIN_FILE]),
+        has_certificate: has(&[
+            rest_security::KEYSTORE,
+            rest_security::TRUSTSTORE,
+            rest_security::STORE_PASSWORD,
+            rest_security::CACERTS,
+        ]),
+        not_after: annotation(rest_security::NOT_AFTER_ANNOTATION).and_then(|t| t.parse().ok()),
+        source: annotation(rest_security::SOURCE_ANNOTATION),
+    });
+    // The user's certificate, read only with its consent like any Secret used on a user's
+    // behalf: the operator reads its key to convert it.
+    let user = match rest_security::user_certificate(&connect.spec) {
+        None => None,
+        Some(user) => match api.get_opt(user).await? {
+            None => {
+                return Ok(Err(RestSecretProblem::Invalid(format!(
+                    "spec.tls.secretRef: Secret {user} does not exist in {namespace}: create it, or remove spec.tls.secretRef to have Sluice issue the certificate"
+                ))));
+            }
+            Some(secret) => {
+                if let Err(why) = crate::secret_use::check(
+                    user,
+                    secret.type_.as_deref(),
+                    secret.metadata.annotations.as_ref(),
+                    crate::secret_use::Use::ConnectRest,
+                ) {
+                    let why = format!("spec.tls.secretRef: {why}");
+                    return Ok(Err(RestSecretProblem::Invalid(why)));
+                }
+                let version = secret.resource_version().unwrap_or_default();
+                let source = rest_security::user_source(user, &version);
+                Some((user, source, secret_bytes(Some(&secret))))
+            }
+        },
+    };
+    let source = user.as_ref().map_or(rest_security::ISSUED, |(_, source, _)| source.as_str());
+    let now = jiff::Timestamp::now();
+    let plan = rest_security::plan(existing.as_ref(), source, now);
+    if let (rest_security::Plan::Keep, Some(secret)) = (plan, &found) {
+        return Ok(Ok((name, secret.resource_version().unwrap_or_default())));
+    }
+    let from = match &user {
+        Some((user, _, data)) => crate::rest_pki::CertificateFrom::User { name: user, data },
+        None => crate::rest_pki::CertificateFrom::Issued {
+            dns_names: rest_security::dns_names(&connect.name_any(), &namespace),
+        },
+    };
+    let (data, not_after) = match crate::rest_pki::issue(&data, plan, from, now) {
+        Ok(issued) => issued,
+        Err(crate::rest_pki::IssueError::UserSecret(why)) => {
+            return Ok(Err(RestSecretProblem::Invalid(why)));
+        }
+        Err(e) => return Err(Error::Internal(e.to_string())),
+    };
+    let certificate = matches!(plan, rest_security::Plan::Issue { certificate: true, .. });
+    let (not_after, source) = if certificate {
+        (not_after.map(|t| t.to_string()), Some(source.to_owned()))
+    } else {
+        (
+            annotation(rest_security::NOT_AFTER_ANNOTATION),
+            annotation(rest_security::SOURCE_ANNOTATION),
+        )
+    };
+    let mut annotations = BTreeMap::new();
+    annotations.extend(not_after.map(|t| (rest_security::NOT_AFTER_ANNOTATION.to_owned(), t)));
+    annotations.extend(source.map(|s| (rest_security::SOURCE_ANNOTATION.to_owned(), s)));
+    let secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(namespace.clone()),
+            labels: Some(render::labels(&connect.name_any())),
+            annotations: Some(annotations),
+            owner_references: Some(vec![owner.clone()]),
+            ..Default::default()
+        },
+        data: Some(data.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    };
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    let written = api.patch(&name, &params, &Patch::Apply(&secret)).await?;
+    let what = match (found.is_some(), certificate, &user) {
+        (_, true, Some((user, _, _))) => {
+            format!("Took the REST listener's certificate from Secret {user} into")
+        }
+        (true, true, None) => "Renewed the REST listener's certificate in".to_owned(),
+        (true, false, _) => "Generated the operator's REST credentials again in".to_owned(),
+        (false, _, _) => "Issued the REST listener's credentials and certificate in".to_owned(),
+    };
+    let note = format!("{what} Secret {name}");
+    info!("{note}");
+    events::publish(ctx, connect, EventType::Normal, "RestSecretIssued", "Issue", &note).await;
+    Ok(Ok((name, written.resource_version().unwrap_or_default())))
+}
+
+/// A Secret's data as bytes (empty when there is none).
+fn secret_bytes(secret: Option<&Secret>) -> BTreeMap<String, Vec<u8>> {
+    secret
+        .and_then(|s| s.data.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect()
 }
 
 /// The `resourceVersion` of every mounted Secret, so that a changed Secret rolls the workers,
@@ -240,6 +396,10 @@ async fn taken(
         existing(ctx, namespace, &rendered.headless).await?,
         existing(ctx, namespace, &rendered.client).await?,
         existing(ctx, namespace, &rendered.pdb).await?,
+        match &rendered.network_policy {
+            Some(policy) => existing(ctx, namespace, policy).await?,
+            None => None,
+        },
     ];
     Ok(found.into_iter().flatten().find(|(_, meta)| !owned_by(meta, owner)).map(|(o, _)| o))
 }
@@ -292,6 +452,9 @@ async fn apply_set(
     apply::<Service>(ctx, namespace, owner, &rendered.headless, mode).await?;
     apply::<Service>(ctx, namespace, owner, &rendered.client, mode).await?;
     apply::<PodDisruptionBudget>(ctx, namespace, owner, &rendered.pdb, mode).await?;
+    if let Some(policy) = &rendered.network_policy {
+        apply::<NetworkPolicy>(ctx, namespace, owner, policy, mode).await?;
+    }
     apply::<StatefulSet>(ctx, namespace, owner, &rendered.stateful_set, mode).await
 }
 

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use thiserror::Error;
 
-use crate::connect::{readable, render};
+use crate::connect::{readable, render, rest_security};
 use crate::connect_endpoint;
 use crate::connect_rest::{Auth, ConnectClient};
 use crate::crd::{Connect, ConnectRestAccess, Connector, RestAuthenticationType};
@@ -39,6 +39,10 @@ pub enum AccessError {
     /// A user-fixable problem: the message names the field or Secret and the fix.
     #[error("{0}")]
     Spec(String),
+    /// Not reachable yet, through no fault of the spec: the Connect's REST credentials are
+    /// not issued yet.
+    #[error("{0}")]
+    Pending(String),
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
 }
@@ -86,21 +90,19 @@ pub async fn resolve(
             crate::text::redacted_url(&rest.endpoint)
         )));
     }
-    let (endpoint, label, access, adoption, readable) = match (
-        &spec.connect_rest,
-        &spec.connect_cluster_ref,
-    ) {
-        (Some(rest), _) => (
-            rest.endpoint.clone(),
-            rest.endpoint.clone(),
-            rest.access.clone(),
-            if external.allow_adoption {
+    match (&spec.connect_rest, &spec.connect_cluster_ref) {
+        (Some(rest), _) => {
+            let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+            let credentials = Credentials::read(&rest.access, &secrets).await?;
+            let mut target =
+                target(rest.endpoint.clone(), rest.endpoint.clone(), credentials, pool)?;
+            target.adoption = if external.allow_adoption {
                 Ok(())
             } else {
                 Err("the operator allows adopting connectors on external clusters only when started with --allow-external-adoption".to_owned())
-            },
-            Vec::new(),
-        ),
+            };
+            Ok(target)
+        }
         (None, Some(cluster)) => {
             let cluster_ns = cluster.namespace.clone().unwrap_or_else(|| namespace.clone());
             let connects: Api<Connect> = Api::namespaced(client.clone(), &cluster_ns);
@@ -109,31 +111,23 @@ pub async fn resolve(
                 .map_err(AccessError::Spec)?;
             let access = connect.spec.connector_access.clone().unwrap_or_default();
             let properties = render::worker_properties(&connect, &cluster.name, &cluster_ns);
-            (
-                connect_endpoint::url(url_template, &cluster.name, &cluster_ns),
-                format!("{cluster_ns}/{}", cluster.name),
-                connect.spec.connect_rest.clone().unwrap_or_default(),
-                if access.allow_adoption {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "the owner of Connect {cluster_ns}/{} can allow it with spec.connectorAccess.allowAdoption: true",
-                        cluster.name
-                    ))
-                },
-                readable::allowed_paths(&properties),
-            )
+            let mut target = for_connect(&connect, client, pool, url_template).await?;
+            target.adoption = if access.allow_adoption {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the owner of Connect {cluster_ns}/{} can allow it with spec.connectorAccess.allowAdoption: true",
+                    cluster.name
+                ))
+            };
+            target.readable = readable::allowed_paths(&properties);
+            Ok(target)
         }
-        (None, None) => {
-            return Err(AccessError::Spec(
-                "set spec.connectClusterRef (a Sluice-managed Connect) or spec.connectRest.endpoint".into(),
-            ));
-        }
-    };
-    let mut target = target(endpoint, label, &access, &namespace, client, pool).await?;
-    target.adoption = adoption;
-    target.readable = readable;
-    Ok(target)
+        (None, None) => Err(AccessError::Spec(
+            "set spec.connectClusterRef (a Sluice-managed Connect) or spec.connectRest.endpoint"
+                .into(),
+        )),
+    }
 }
 
 /// `connect`, the Connect `{cluster_ns}/{name}` as read, if a Connector in `namespace` may
@@ -165,8 +159,8 @@ fn consented(
         })
 }
 
-/// The REST client of a Sluice-managed Connect, with the credentials its `connectRest`
-/// names, read from the Connect's namespace.
+/// The REST client of a Sluice-managed Connect: the operator's credentials and the CAs of
+/// the workers' listener, from the Secret the Connect controller issued for that Connect.
 pub async fn for_connect(
     connect: &Connect,
     client: &kube::Client,
@@ -176,20 +170,41 @@ pub async fn for_connect(
     let namespace = connect.namespace().unwrap_or_default();
     let name = connect.name_any();
     let endpoint = connect_endpoint::url(url_template, &name, &namespace);
-    let access = connect.spec.connect_rest.clone().unwrap_or_default();
-    target(endpoint, format!("{namespace}/{name}"), &access, &namespace, client, pool).await
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let issued = rest_security::secret_name(&name);
+    let pending = || {
+        AccessError::Pending(format!(
+            "the REST credentials of Connect {namespace}/{name} are not issued yet: the operator writes them to Secret {issued} when it reconciles the Connect"
+        ))
+    };
+    // Only a Secret this Connect owns: one made under that name by someone else could hold
+    // a CA of theirs.
+    let secret = secrets.get_opt(&issued).await?.ok_or_else(pending)?;
+    let uid = connect.uid();
+    if !secret.owner_references().iter().any(|o| Some(&o.uid) == uid.as_ref()) {
+        return Err(pending());
+    }
+    let data: BTreeMap<String, Vec<u8>> =
+        secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+    let password = data.get(rest_security::PASSWORD_KEY).ok_or_else(pending)?;
+    let ca_pem = data.get(rest_security::CACERTS).cloned().ok_or_else(pending)?;
+    let credentials = Credentials {
+        auth: Some(Auth::Basic {
+            username: rest_security::USERNAME.into(),
+            password: text(password),
+        }),
+        ca_pem: Some(ca_pem),
+        identity_pem: None,
+    };
+    target(endpoint, format!("{namespace}/{name}"), credentials, pool)
 }
 
-async fn target(
+fn target(
     endpoint: String,
     label: String,
-    access: &ConnectRestAccess,
-    secrets_namespace: &str,
-    client: &kube::Client,
+    credentials: Credentials,
     pool: &ClientPool,
 ) -> Result<Target, AccessError> {
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), secrets_namespace);
-    let credentials = Credentials::read(access, &secrets).await?;
     let http = pool.client(&endpoint, &credentials)?;
     let rest = ConnectClient::new(http, &endpoint)
         .map_err(|e| {

@@ -89,6 +89,7 @@ async fn apply(
     let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
+        Err(AccessError::Pending(message)) => return Err(Error::Unavailable(message)),
         Err(AccessError::Spec(message)) => {
             run.invalid_spec("", message).await?;
             // The Connect or Secret it names may be created later; look again then.
@@ -579,6 +580,8 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
+        // The Connect is there and its credentials will be: the finalizer waits for them.
+        Err(AccessError::Pending(message)) => return Err(Error::DeleteFailed(message)),
         Err(AccessError::Spec(message)) => {
             // Without a way to reach Connect the connector cannot be deleted; keeping the
             // finalizer would block the namespace forever, so let the resource go and say so.

@@ -26,8 +26,10 @@ pub enum Category {
     ConfigInvalid,
     /// Connect answered a write with an error.
     ConnectRejected,
-    /// Connect did not answer.
+    /// Connect did not answer, or cannot be reached yet.
     ConnectUnavailable,
+    /// Sluice itself failed where it should not (a bug to report).
+    Internal,
 }
 
 impl Category {
@@ -42,6 +44,7 @@ impl Category {
             Category::ConfigInvalid => "ConfigInvalid",
             Category::ConnectRejected => "ConnectRejected",
             Category::ConnectUnavailable => "ConnectUnavailable",
+            Category::Internal => "Internal",
         }
     }
 
@@ -74,6 +77,11 @@ pub enum Error {
     /// The connector is still on Connect, so the finalizer stays.
     #[error("{0}")]
     DeleteFailed(String),
+    /// The Connect cluster cannot be reached yet (its REST credentials are not issued).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -90,7 +98,8 @@ impl Error {
                 _ => Category::Finalizer,
             },
             Error::NoNamespace(_) => Category::InvalidSpec,
-            Error::DeleteFailed(_) => Category::ConnectUnavailable,
+            Error::DeleteFailed(_) | Error::Unavailable(_) => Category::ConnectUnavailable,
+            Error::Internal(_) => Category::Internal,
         }
     }
 }
@@ -113,6 +122,8 @@ mod tests {
             (Error::Kube(api(500)), Category::KubernetesApi),
             (Error::NoNamespace("Connector"), Category::InvalidSpec),
             (Error::DeleteFailed("down".into()), Category::ConnectUnavailable),
+            (Error::Unavailable("not issued".into()), Category::ConnectUnavailable),
+            (Error::Internal("bug".into()), Category::Internal),
             (
                 Error::Finalizer(Box::new(finalizer::Error::CleanupFailed(Error::DeleteFailed(
                     "down".into(),

@@ -65,6 +65,8 @@ pub struct ConnectSettings {
     pub maven_repository: String,
     /// The image of the plugin-installer init container when `image.init` does not say.
     pub operator_image: String,
+    /// The operator's own pods, which rendered NetworkPolicies let reach the REST port.
+    pub operator_pods: Option<crate::connect::render::OperatorPods>,
 }
 
 impl Default for ConnectSettings {
@@ -74,6 +76,7 @@ impl Default for ConnectSettings {
             hub_url: crate::connect::resolve::DEFAULT_HUB_URL.into(),
             maven_repository: crate::connect::resolve::DEFAULT_MAVEN_REPOSITORY.into(),
             operator_image: concat!("ghcr.io/sluice-dev/sluice:", env!("CARGO_PKG_VERSION")).into(),
+            operator_pods: None,
         }
     }
 }

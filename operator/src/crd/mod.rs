@@ -17,10 +17,10 @@ pub use common::{
 };
 pub use connect::{
     ConfigOverrides, ConfluentHubPlugin, Connect, ConnectBuild, ConnectBuildType,
-    ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, ConnectorAccess, CustomPlugin,
-    InstalledConnectorClass, KafkaDependency, MavenPlugin, MountedSecret, MountedSecretStatus,
-    OnDemandBuild, PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin, TlsCertificates,
-    UrlPlugin,
+    ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, ConnectTls, ConnectorAccess,
+    CustomPlugin, InstalledConnectorClass, KafkaDependency, MavenPlugin, MountedSecret,
+    MountedSecretStatus, OnDemandBuild, PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin,
+    TlsCertificates, UrlPlugin,
 };
 pub use connector::{
     ConfigFieldError, ConfigTransform, ConnectRest, Connector, ConnectorSpec, ConnectorStatus,

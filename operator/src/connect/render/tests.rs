@@ -32,6 +32,7 @@ fn rendered(
             plugins,
             operator_image: "ghcr.io/sluice-dev/sluice:0.1.0",
             secret_versions: secrets,
+            operator_pods: None,
         },
     )
 }
@@ -74,6 +75,8 @@ fn the_confluent_hub_example_renders_a_worker_statefulset_with_the_installer() {
             ("plugins", "/opt/sluice/plugins"),
             ("config", "/etc/sluice/connect"),
             ("runtime", "/opt/sluice/runtime"),
+            ("rest-tls", "/mnt/sluice/rest-tls"),
+            ("rest-credentials", "/mnt/sluice/rest-credentials"),
             ("secret-aws-credential", "/mnt/secrets/aws-credential"),
             ("tls-connector-tls", "/mnt/sslcerts/connector-tls"),
         ]
@@ -204,7 +207,12 @@ fn server_overrides_come_last_so_they_win() {
     let r = rendered(&c, &[], &BTreeMap::new());
     let env =
         r.stateful_set.spec.unwrap().template.spec.unwrap().containers[0].env.clone().unwrap();
-    assert!(env.iter().any(|e| e.name == "KAFKA_OPTS" && e.value.as_deref() == Some("-Xmx2g")));
+    // The user's JVM options after the JAAS file the REST listener's basic auth needs.
+    assert!(env.iter().any(|e| e.name == "KAFKA_OPTS"
+        && e.value.as_deref()
+            == Some(
+                "-Djava.security.auth.login.config=/etc/sluice/connect/rest-jaas.conf -Xmx2g"
+            )));
     assert!(env.iter().any(|e| e.name == "KAFKA_LOG4J_OPTS"
         && e.value.as_deref()
             == Some("-Dlog4j.configuration=file:/etc/sluice/connect/log4j.properties")));
@@ -313,13 +321,13 @@ fn the_file_and_dir_providers_read_only_the_mounted_secrets_and_env_only_the_all
     ] {
         assert!(p.lines().any(|l| l == line), "{line} missing from\n{p}");
     }
-    // The paths are the mounts the pod has.
+    // The paths are the mounts the pod has for connectors (not the REST listener's).
     let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
     let mounts: Vec<String> = pod.containers[0]
         .volume_mounts
         .iter()
         .flatten()
-        .filter(|m| m.mount_path.starts_with("/mnt/"))
+        .filter(|m| m.mount_path.starts_with("/mnt/") && !m.mount_path.starts_with("/mnt/sluice/"))
         .map(|m| m.mount_path.clone())
         .collect();
     assert_eq!(mounts, ["/mnt/secrets/creds", "/mnt/sslcerts/tls"]);
@@ -333,4 +341,79 @@ fn the_file_and_dir_providers_read_only_the_mounted_secrets_and_env_only_the_all
         "{:?}",
         old.warnings
     );
+}
+
+#[test]
+fn the_rest_listener_serves_https_with_basic_auth_from_the_mounted_secret() {
+    let r = rendered(&example(), &[], &BTreeMap::new());
+    let properties = &r.worker_config.data.as_ref().unwrap()["connect.properties"];
+    for line in [
+        "listeners=https://0.0.0.0:8083",
+        "rest.advertised.listener=https",
+        "listeners.https.ssl.keystore.type=PKCS12",
+        "listeners.https.ssl.keystore.location=/mnt/sluice/rest-tls/keystore.p12",
+        "listeners.https.ssl.truststore.location=/mnt/sluice/rest-tls/truststore.p12",
+        "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+    ] {
+        assert!(properties.lines().any(|l| l == line), "no {line} in\n{properties}");
+    }
+    assert!(!properties.contains("listeners=http:"), "{properties}");
+    assert!(!properties.contains("password"), "no password in the ConfigMap: {properties}");
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let worker = &pod.containers[0];
+    let command = worker.command.as_ref().unwrap()[2].clone();
+    // The store password joins the properties from its file, in the worker's own file.
+    assert!(command.starts_with("umask 077 && { echo"), "{command}");
+    for key in ["keystore.password", "key.password", "truststore.password"] {
+        let line = format!(
+            "echo \"listeners.https.ssl.{key}=$(cat /mnt/sluice/rest-tls/keystore.password)\""
+        );
+        assert!(command.contains(&line), "{command}");
+    }
+    let probe = worker.readiness_probe.as_ref().unwrap();
+    assert!(probe.http_get.is_none() && probe.tcp_socket.is_some(), "{probe:?}");
+    let volume = |name: &str| {
+        pod.volumes.as_ref().unwrap().iter().find(|v| v.name == name).cloned().unwrap()
+    };
+    let keys = |name: &str| -> Vec<String> {
+        volume(name).secret.unwrap().items.unwrap().into_iter().map(|i| i.key).collect()
+    };
+    assert_eq!(volume("rest-tls").secret.unwrap().secret_name.as_deref(), Some("connect-rest"));
+    assert_eq!(keys("rest-tls"), ["keystore.p12", "truststore.p12", "keystore.password"]);
+    assert_eq!(keys("rest-credentials"), ["basic-auth.properties"]);
+    assert_eq!(volume("runtime").empty_dir.unwrap().medium.as_deref(), Some("Memory"));
+    // The listener's paths are not among what connector configs may read.
+    assert!(!properties.contains("allowed.paths=/mnt/sluice"), "{properties}");
+}
+
+#[test]
+fn the_network_policy_lets_in_only_the_operator_and_the_workers() {
+    assert!(
+        rendered(&example(), &[], &BTreeMap::new()).network_policy.is_none(),
+        "no operator pods known"
+    );
+    let operator = OperatorPods {
+        namespace: "sluice-system".into(),
+        labels: BTreeMap::from([("app.kubernetes.io/name".into(), "sluice".into())]),
+    };
+    let inputs = Inputs {
+        plugins: &[],
+        operator_image: "sluice",
+        secret_versions: &BTreeMap::new(),
+        operator_pods: Some(&operator),
+    };
+    let policy = render(&example(), "connect", "confluent", &inputs).network_policy.unwrap();
+    let spec = policy.spec.unwrap();
+    assert_eq!(spec.policy_types.as_deref(), Some(&["Ingress".to_owned()][..]));
+    assert_eq!(spec.pod_selector.unwrap().match_labels, Some(selector("connect")));
+    let rules = spec.ingress.unwrap();
+    assert_eq!(rules.len(), 1, "one rule: the REST port from two peers");
+    let from = rules[0].from.clone().unwrap();
+    assert_eq!(from[0].pod_selector.clone().unwrap().match_labels, Some(selector("connect")));
+    assert!(from[0].namespace_selector.is_none(), "workers of this namespace only");
+    let ns = from[1].namespace_selector.clone().unwrap().match_labels.unwrap();
+    assert_eq!(ns["kubernetes.io/metadata.name"], "sluice-system");
+    assert_eq!(from[1].pod_selector.clone().unwrap().match_labels, Some(operator.labels.clone()));
+    let ports = rules[0].ports.clone().unwrap();
+    assert_eq!(ports[0].port, Some(IntOrString::Int(8083)));
 }
