@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 
 /// The annotation that names the uses a Secret consents to, comma-separated:
-/// `connectRest` (credentials for a Connect REST API) and `policy/<name>` (the Policy of that
-/// name in the Secret's namespace, through its `secrets` grant).
+/// `connectRest` (credentials for a Connect REST API), `kafka` (a Connect's credentials and
+/// TLS material for its Kafka cluster) and `policy/<name>` (the Policy of that name in the
+/// Secret's namespace, through its `secrets` grant).
 pub const USABLE_BY: &str = "sluice.dev/usable-by";
 
 /// The type of the Secrets Kubernetes fills with a service account's token.
@@ -20,6 +21,8 @@ pub const SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
 pub enum Use<'a> {
     /// Credentials or TLS material for a Connect REST API (`connectRest`).
     ConnectRest,
+    /// Credentials or TLS material a Connect's workers use for Kafka (`kafka`).
+    Kafka,
     /// A Policy's `secrets` grant, by the Policy's name.
     Policy(&'a str),
 }
@@ -29,6 +32,7 @@ impl Use<'_> {
     pub fn entry(&self) -> String {
         match self {
             Use::ConnectRest => "connectRest".to_owned(),
+            Use::Kafka => "kafka".to_owned(),
             Use::Policy(name) => format!("policy/{name}"),
         }
     }

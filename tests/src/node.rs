@@ -49,6 +49,12 @@ pub struct NodeEnv {
     /// Kafka listen.
     pub node_ip: String,
     pub kafka_bootstrap: String,
+    /// The same broker with SASL (PLAIN and SCRAM-SHA-512, user `sluice`) over TLS.
+    pub kafka_sasl_bootstrap: String,
+    /// The SASL user's password.
+    pub kafka_password: String,
+    /// The test CA (`ca.crt`), which signed the broker's certificate.
+    pub pki: PathBuf,
 }
 
 impl NodeEnv {
@@ -86,6 +92,9 @@ impl NodeEnv {
         let node = Self {
             node_ip: var("SLUICE_TEST_NODE_IP"),
             kafka_bootstrap: env.kafka_bootstrap.clone(),
+            kafka_sasl_bootstrap: var("SLUICE_TEST_KAFKA_SASL_BOOTSTRAP"),
+            kafka_password: var("SLUICE_TEST_KAFKA_PASSWORD"),
+            pki: var("SLUICE_TEST_PKI").into(),
             env,
         };
         // Every part runs (a stopped kubelet leaves the node Ready for its grace period).

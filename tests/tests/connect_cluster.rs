@@ -961,3 +961,54 @@ fn the_rest_secret_is_never_taken_over_and_a_users_certificate_needs_its_consent
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
+
+#[test]
+fn kafka_credentials_are_used_only_with_consent_and_written_to_a_secret_the_connect_owns() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("connect-kafka-auth");
+    let password = format!("kafka-pw-{}", std::process::id());
+    let creds = |annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: kafka-creds\n  namespace: {ns}\n{annotations}stringData:\n  plain.txt: |\n    username=sluice\n    password={password}\n"
+        )
+    };
+    env.apply(&creds(""));
+    let _operator = operator(&env, &ns, &["--operator-image", OPERATOR_IMAGE]);
+    let connect = example("connect-url.yaml", &ns).replace(
+        "      bootstrapEndpoint: kafka:9071\n",
+        "      bootstrapEndpoint: kafka:9093\n      authentication:\n        type: plain\n        jaasConfig:\n          secretRef: kafka-creds\n",
+    );
+    assert!(connect.contains("type: plain"), "{connect}");
+    env.apply(&connect);
+    let refused = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "SecretMissing");
+    let message = condition(&refused, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("dependencies.kafka.authentication.jaasConfig.secretRef: Secret kafka-creds does not allow use by kafka")
+            && message.contains("kubectl annotate secret kafka-creds --overwrite sluice.dev/usable-by=kafka"),
+        "{message}"
+    );
+    assert!(!exists(&env, "statefulset", "connect", &ns), "nothing applied without the consent");
+
+    env.apply(&creds("  annotations:\n    sluice.dev/usable-by: kafka\n"));
+    wait_condition(&env, &ns, "Ready", |c| c["reason"] == "WorkersNotReady");
+    let owned = get(&env, "secret", "connect-kafka", &ns);
+    assert_owned_by_connect(&owned, &get(&env, "connect", "connect", &ns));
+    let login = decoded(&owned, "client.properties");
+    for prefix in ["", "producer.", "consumer.", "admin."] {
+        let line = format!(
+            "{prefix}sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"sluice\" password=\"{password}\";"
+        );
+        assert!(login.lines().any(|l| l == line), "{line} in {login}");
+    }
+    let config = get(&env, "configmap", "connect-config", &ns);
+    let properties = config["data"]["connect.properties"].as_str().unwrap();
+    assert!(properties.contains("\nproducer.security.protocol=SASL_PLAINTEXT\n"), "{properties}");
+    assert!(properties.contains("\nadmin.sasl.mechanism=PLAIN\n"), "{properties}");
+    for text in [config.to_string(), get(&env, "connect", "connect", &ns).to_string()] {
+        assert!(!text.contains(&password), "the Kafka password shows: {text}");
+    }
+    let set = get(&env, "statefulset", "connect", &ns);
+    let command = set["spec"]["template"]["spec"]["containers"][0]["command"][2].to_string();
+    assert!(command.contains("cat /mnt/sluice/kafka/client.properties"), "{command}");
+}

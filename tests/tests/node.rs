@@ -223,6 +223,79 @@ fn rest_api_answers_the_operator_alone(
 }
 
 #[test]
+fn a_connect_reaches_kafka_over_sasl_ssl_with_scram_and_its_connectors_move_data() {
+    let node = NodeEnv::require();
+    let _slot = node.workers_slot();
+    node.install_operator();
+    let ns = node.restricted_namespace("node-kafka-sasl");
+    // The credentials and the CA, each consenting to the Connect's Kafka use.
+    let secret = |name: &str, key: &str, value: &str| {
+        let value: String = value.lines().map(|l| format!("    {l}\n")).collect();
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {ns}\n  annotations:\n    sluice.dev/usable-by: kafka\nstringData:\n  {key}: |\n{value}"
+        )
+    };
+    let password = node.kafka_password.clone();
+    node.env.apply(&secret(
+        "kafka-creds",
+        "plain.txt",
+        &format!("username=sluice\npassword={password}"),
+    ));
+    let ca = std::fs::read_to_string(node.pki.join("ca.crt")).expect("the test CA");
+    node.env.apply(&secret("kafka-ca", "cacerts.pem", &ca));
+    let server = Server::start_on(&node.node_ip);
+    let archive = connect_file_archive(&node, &[]);
+    let checksum = sha512(&archive);
+    let url = server.route("/archives/connect-file.zip", Reply::Bytes(archive));
+    let bootstrap = &node.kafka_sasl_bootstrap;
+    let connect = url_example(&ns, &url, &checksum, bootstrap).replace("replicas: 2", "replicas: 1").replace(
+        &format!("      bootstrapEndpoint: {bootstrap}\n"),
+        &format!(
+            "      bootstrapEndpoint: {bootstrap}\n      authentication:\n        type: scram\n        jaasConfig:\n          secretRef: kafka-creds\n      tls:\n        enabled: true\n        secretRef: kafka-ca\n"
+        ),
+    );
+    assert!(connect.contains("type: scram"), "{connect}");
+    node.env.apply(&connect);
+    // The worker joins its group through the SASL_SSL listener, or it never becomes ready.
+    node.wait_connect_ready("the Connect Ready over SASL_SSL", &ns, 1);
+
+    // Connectors' producers and consumers use the same listener: data moves.
+    let topic = format!("{ns}-lines");
+    node.env.apply(&file_source(&ns, "sasl-in", "/etc/passwd", &topic));
+    node.env.apply(&file_sink(&ns, "sasl-out", "/tmp/sasl-out.txt", &topic));
+    for name in ["sasl-in", "sasl-out"] {
+        node.wait_running(&format!("{name} RUNNING"), &ns, name);
+    }
+    let pod = pods_of(&node, &ns)[0]["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    wait_for("the sink's file, through the SASL_SSL listener", Duration::from_secs(120), || {
+        let out = node.exec(&ns, &pod, &["cat", "/tmp/sasl-out.txt"])?;
+        if out.contains("appuser:x:1000") { Ok(()) } else { Err(out) }
+    });
+
+    // The ConfigMap says how, the Secret the Connect owns holds the login; the password is
+    // in no ConfigMap, status, Event or operator log.
+    let config =
+        node.env.kubectl_ok(&["get", "configmap", "connect-config", "-n", &ns, "-o", "json"]);
+    for line in [
+        "producer.security.protocol=SASL_SSL",
+        "consumer.sasl.mechanism=SCRAM-SHA-512",
+        "admin.ssl.truststore.type=PEM",
+    ] {
+        assert!(config.contains(line), "{line} in {config}");
+    }
+    let mut outputs = vec![config, node.operator_logs()];
+    for kind in ["connect", "connector", "events"] {
+        outputs.push(node.env.kubectl_ok(&["get", kind, "-n", &ns, "-o", "json"]));
+    }
+    for text in &outputs {
+        assert!(!text.contains(&password), "the Kafka password leaked");
+    }
+    let owned = node.env.kubectl_ok(&["get", "secret", "connect-kafka", "-n", &ns, "-o", "json"]);
+    assert!(owned.contains("\"kind\": \"Connect\""), "owned by the Connect: {owned}");
+    node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
 fn the_operator_runs_in_the_cluster_from_its_own_image() {
     let node = NodeEnv::require();
     node.install_operator();

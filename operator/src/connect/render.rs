@@ -28,6 +28,7 @@ use k8s_openapi::apimachinery::pkg::{
 };
 use sha2::{Digest, Sha256};
 
+use super::kafka_client;
 use super::readable;
 use super::rest_security as rest;
 use super::worker_version::{self, KafkaVersion};
@@ -170,6 +171,7 @@ pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> Stri
         format!("plugin.path={PLUGIN_PATH}"),
     ];
     lines.extend(rest::worker_lines());
+    lines.extend(kafka_client::worker_lines(&connect.spec));
     // file: properties files; dir: one file per key, the shape of a mounted Secret, which
     // is what the secret-transform policy emits; env: the pod's environment. Each only where
     // the worker's Kafka has it.
@@ -434,6 +436,14 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         ),
         secret_items_volume("rest-credentials", &rest::secret_name(name), &[rest::LOGIN_FILE]),
     ];
+    let kafka_keys = kafka_client::secret_keys(&connect.spec);
+    if !kafka_keys.is_empty() {
+        volumes.push(secret_items_volume(
+            "kafka-client",
+            &kafka_client::secret_name(name),
+            &kafka_keys,
+        ));
+    }
     let mut mounts = vec![
         mount("plugins", PLUGIN_PATH, false),
         mount("config", CONFIG_DIR, true),
@@ -441,6 +451,9 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         mount("rest-tls", rest::TLS_DIR, true),
         mount("rest-credentials", rest::CREDENTIALS_DIR, true),
     ];
+    if !kafka_keys.is_empty() {
+        mounts.push(mount("kafka-client", kafka_client::DIR, true));
+    }
     for m in readable::secret_mounts(&connect.spec) {
         volumes.push(Volume {
             name: m.volume.clone(),
@@ -513,7 +526,11 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
     let worker = Container {
         name: "connect".into(),
         image: Some(worker_image(connect)),
-        command: Some(vec!["/bin/sh".into(), "-c".into(), start_command()]),
+        command: Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            start_command(kafka_client::has_login(&connect.spec)),
+        ]),
         env: Some(env),
         ports: Some(vec![ContainerPort {
             name: Some(PORT_NAME.into()),
@@ -572,12 +589,18 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
 /// The worker's start: the rendered properties behind a first line with this pod's own
 /// address, so workers reach each other by pod IP (a user's `rest.advertised.host.name` in
 /// `configOverrides.server` comes later and wins), and behind them the REST listener's store
-/// password from its mounted file, in a file of the worker's alone (in memory), so that no
-/// ConfigMap holds it. Apache's image ships `connect-distributed.sh`, Confluent's and
-/// Sluice's `connect-distributed`.
-fn start_command() -> String {
+/// password from its mounted file and, with `kafka_login`, the Kafka clients' SASL login
+/// lines, in a file of the worker's alone (in memory), so that no ConfigMap holds them.
+/// Apache's image ships `connect-distributed.sh`, Confluent's and Sluice's
+/// `connect-distributed`.
+fn start_command(kafka_login: bool) -> String {
+    let login = if kafka_login {
+        format!(" cat {}/{};", kafka_client::DIR, kafka_client::CLIENT_PROPERTIES)
+    } else {
+        String::new()
+    };
     format!(
-        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; {}; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
+        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; {};{login} }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
         rest::password_lines(),
     )
 }

@@ -25,7 +25,7 @@ use tracing::info;
 
 use super::error::Error;
 use super::{Context, FIELD_MANAGER, connect_access, events};
-use crate::connect::{render, rest_security, status};
+use crate::connect::{kafka_client, render, rest_security, status};
 use crate::connect_endpoint;
 use crate::crd::Connect;
 
@@ -54,24 +54,25 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     // Observe what the apply needs, and apply when nothing blocks it.
     let resolved = ctx.resolvers.resolve(&ctx, &connect, &namespace).await;
     let owner = connect.controller_owner_ref(&()).expect("a Connect from the API server has a uid");
-    let rest_secret = rest_secret(&ctx, &connect, &owner).await?;
+    // The Secrets the Connect owns join the mounted ones in the roll hash; what keeps one
+    // from being written blocks the apply like a missing Secret or a taken name.
+    let owned = [
+        rest_secret(&ctx, &connect, &owner).await?.map(Some),
+        kafka_secret(&ctx, &connect, &owner).await?,
+    ];
     let mut taken = None;
-    let secret_versions = match (secret_versions(&ctx, &connect, &namespace).await?, rest_secret) {
-        (Ok(mut versions), Ok((name, version))) => {
-            versions.insert(name, version);
-            Ok(versions)
+    let mut secret_versions = secret_versions(&ctx, &connect, &namespace).await?;
+    for result in owned {
+        match (result, &mut secret_versions) {
+            (Ok(Some((name, version))), Ok(versions)) => {
+                versions.insert(name, version);
+            }
+            (Ok(_), _) => {}
+            (Err(SecretProblem::Taken(object)), _) => taken = taken.or(Some(object)),
+            (Err(SecretProblem::Invalid(why)), Err(missing)) => missing.push(why),
+            (Err(SecretProblem::Invalid(why)), versions) => *versions = Err(vec![why]),
         }
-        (Ok(_), Err(RestSecretProblem::Invalid(why))) => Err(vec![why]),
-        (Err(mut missing), Err(RestSecretProblem::Invalid(why))) => {
-            missing.push(why);
-            Err(missing)
-        }
-        (versions, Err(RestSecretProblem::Taken(object))) => {
-            taken = Some(object);
-            versions
-        }
-        (versions, Ok(_)) => versions,
-    };
+    }
     // Read once: the roll check compares with it, and the status reads the applied one.
     let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut stateful_set = sets.get_opt(&name).await?;
@@ -146,12 +147,104 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     Ok(Requeue::requeue(status::requeue(&next, now, ctx.settings.resync)))
 }
 
-/// Why the REST listener's Secret was not written.
-enum RestSecretProblem {
+/// Why a Secret the Connect owns (its REST listener's, its Kafka clients') was not written.
+enum SecretProblem {
     /// An object holds its name and is not this Connect's: `Kind name`.
     Taken(String),
-    /// The user's certificate Secret (`spec.tls.secretRef`) cannot be served: why and the fix.
+    /// A user's Secret it is built from cannot be used: the field, why and the fix.
     Invalid(String),
+}
+
+/// The Connect's Kafka client Secret, built from the user's Secrets that
+/// `dependencies.kafka` names (each read only with its `kafka` consent): its name and
+/// `resourceVersion` for the roll hash, `None` when the workers need none, or why it could
+/// not be written. A Secret of its name that is not this Connect's is never taken over.
+async fn kafka_secret(
+    ctx: &Context,
+    connect: &Connect,
+    owner: &OwnerReference,
+) -> Result<Result<Option<(String, String)>, SecretProblem>, Error> {
+    if kafka_client::secret_keys(&connect.spec).is_empty() {
+        return Ok(Ok(None));
+    }
+    let namespace = connect.namespace().unwrap_or_default();
+    let name = kafka_client::secret_name(&connect.name_any());
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let found = api.get_opt(&name).await?;
+    if let Some(secret) = &found
+        && !owned_by(secret.meta(), owner)
+    {
+        return Ok(Err(SecretProblem::Taken(format!("Secret {name}"))));
+    }
+    let mut read = BTreeMap::new();
+    for (field, user) in kafka_client::user_secrets(&connect.spec) {
+        match consented(&api, user, field, crate::secret_use::Use::Kafka).await? {
+            Ok(secret) => {
+                read.insert(user.to_owned(), secret_bytes(Some(&secret)));
+            }
+            Err(why) => return Ok(Err(SecretProblem::Invalid(why))),
+        }
+    }
+    let data = match kafka_client::secret_data(&connect.spec, &read) {
+        Ok(data) => data,
+        Err(why) => return Ok(Err(SecretProblem::Invalid(why))),
+    };
+    if let Some(secret) = &found
+        && secret_bytes(Some(secret)) == data
+    {
+        return Ok(Ok(Some((name, secret.resource_version().unwrap_or_default()))));
+    }
+    let written = apply_owned_secret(&api, connect, owner, &name, BTreeMap::new(), data).await?;
+    let note = format!("Wrote the Kafka clients' credentials and stores to Secret {name}");
+    info!("{note}");
+    events::publish(ctx, connect, EventType::Normal, "KafkaSecretWritten", "Apply", &note).await;
+    Ok(Ok(Some((name, written.resource_version().unwrap_or_default()))))
+}
+
+/// The user's Secret `name` if it exists and consents to `use_`; otherwise why not, naming
+/// `field` and the fix.
+async fn consented(
+    api: &Api<Secret>,
+    name: &str,
+    field: &str,
+    use_: crate::secret_use::Use<'_>,
+) -> Result<Result<Secret, String>, kube::Error> {
+    let Some(secret) = api.get_opt(name).await? else {
+        return Ok(Err(format!(
+            "{field}: Secret {name} does not exist in the Connect's namespace: create it"
+        )));
+    };
+    let annotations = secret.metadata.annotations.as_ref();
+    Ok(match crate::secret_use::check(name, secret.type_.as_deref(), annotations, use_) {
+        Ok(()) => Ok(secret),
+        Err(why) => Err(format!("{field}: {why}")),
+    })
+}
+
+/// Writes a Secret the Connect owns, server-side, with the Connect's labels.
+async fn apply_owned_secret(
+    api: &Api<Secret>,
+    connect: &Connect,
+    owner: &OwnerReference,
+    name: &str,
+    annotations: BTreeMap<String, String>,
+    data: BTreeMap<String, Vec<u8>>,
+) -> Result<Secret, kube::Error> {
+    let secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: connect.namespace(),
+            labels: Some(render::labels(&connect.name_any())),
+            annotations: Some(annotations),
+            owner_references: Some(vec![owner.clone()]),
+            ..Default::default()
+        },
+        data: Some(data.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    };
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch(name, &params, &Patch::Apply(&secret)).await
 }
 
 /// The Secret of the workers' REST listener, issued, renewed or converted from the user's
@@ -162,7 +255,7 @@ async fn rest_secret(
     ctx: &Context,
     connect: &Connect,
     owner: &OwnerReference,
-) -> Result<Result<(String, String), RestSecretProblem>, Error> {
+) -> Result<Result<(String, String), SecretProblem>, Error> {
     let namespace = connect.namespace().unwrap_or_default();
     let name = rest_security::secret_name(&connect.name_any());
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -170,7 +263,7 @@ async fn rest_secret(
     if let Some(secret) = &found
         && !owned_by(secret.meta(), owner)
     {
-        return Ok(Err(RestSecretProblem::Taken(format!("Secret {name}"))));
+        return Ok(Err(SecretProblem::Taken(format!("Secret {name}"))));
     }
     let data = secret_bytes(found.as_ref());
     let annotation = |key: &str| found.as_ref().and_then(|s| s.annotations().get(key).cloned());
@@ -190,27 +283,17 @@ async fn rest_secret(
     // behalf: the operator reads its key to convert it.
     let user = match rest_security::user_certificate(&connect.spec) {
         None => None,
-        Some(user) => match api.get_opt(user).await? {
-            None => {
-                return Ok(Err(RestSecretProblem::Invalid(format!(
-                    "spec.tls.secretRef: Secret {user} does not exist in {namespace}: create it, or remove spec.tls.secretRef to have Sluice issue the certificate"
-                ))));
-            }
-            Some(secret) => {
-                if let Err(why) = crate::secret_use::check(
-                    user,
-                    secret.type_.as_deref(),
-                    secret.metadata.annotations.as_ref(),
-                    crate::secret_use::Use::ConnectRest,
-                ) {
-                    let why = format!("spec.tls.secretRef: {why}");
-                    return Ok(Err(RestSecretProblem::Invalid(why)));
+        Some(user) => {
+            let use_ = crate::secret_use::Use::ConnectRest;
+            match consented(&api, user, "spec.tls.secretRef", use_).await? {
+                Err(why) => return Ok(Err(SecretProblem::Invalid(why))),
+                Ok(secret) => {
+                    let version = secret.resource_version().unwrap_or_default();
+                    let source = rest_security::user_source(user, &version);
+                    Some((user, source, secret_bytes(Some(&secret))))
                 }
-                let version = secret.resource_version().unwrap_or_default();
-                let source = rest_security::user_source(user, &version);
-                Some((user, source, secret_bytes(Some(&secret))))
             }
-        },
+        }
     };
     let source = user.as_ref().map_or(rest_security::ISSUED, |(_, source, _)| source.as_str());
     let now = jiff::Timestamp::now();
@@ -227,7 +310,7 @@ async fn rest_secret(
     let (data, not_after) = match crate::rest_pki::issue(&data, plan, from, now) {
         Ok(issued) => issued,
         Err(crate::rest_pki::IssueError::UserSecret(why)) => {
-            return Ok(Err(RestSecretProblem::Invalid(why)));
+            return Ok(Err(SecretProblem::Invalid(why)));
         }
         Err(e) => return Err(Error::Internal(e.to_string())),
     };
@@ -243,21 +326,7 @@ async fn rest_secret(
     let mut annotations = BTreeMap::new();
     annotations.extend(not_after.map(|t| (rest_security::NOT_AFTER_ANNOTATION.to_owned(), t)));
     annotations.extend(source.map(|s| (rest_security::SOURCE_ANNOTATION.to_owned(), s)));
-    let secret = Secret {
-        metadata: kube::api::ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(namespace.clone()),
-            labels: Some(render::labels(&connect.name_any())),
-            annotations: Some(annotations),
-            owner_references: Some(vec![owner.clone()]),
-            ..Default::default()
-        },
-        data: Some(data.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
-        type_: Some("Opaque".into()),
-        ..Secret::default()
-    };
-    let params = PatchParams::apply(FIELD_MANAGER).force();
-    let written = api.patch(&name, &params, &Patch::Apply(&secret)).await?;
+    let written = apply_owned_secret(&api, connect, owner, &name, annotations, data).await?;
     let what = match (found.is_some(), certificate, &user) {
         (_, true, Some((user, _, _))) => {
             format!("Took the REST listener's certificate from Secret {user} into")

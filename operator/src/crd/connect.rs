@@ -350,10 +350,65 @@ pub struct ConnectDependencies {
 /// The Kafka cluster the workers connect to.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = ("!has(self.authentication) || self.authentication.type != 'mtls' || (has(self.tls) && has(self.tls.secretRef))", "dependencies.kafka.authentication.type mtls needs dependencies.kafka.tls.secretRef naming a Secret with fullchain.pem and privkey.pem (the client certificate)"))]
 pub struct KafkaDependency {
     /// `bootstrap.servers` of the Kafka cluster, for example `kafka:9071`.
     #[schemars(length(min = 1, max = 2048))]
     pub bootstrap_endpoint: String,
+    /// How the workers authenticate to Kafka: SASL `plain` or `scram` (SCRAM-SHA-512), or
+    /// `mtls` (the client certificate in `tls.secretRef`). Applied to the workers and to
+    /// their connectors' producers, consumers and admin clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<KafkaAuthentication>,
+    /// TLS to Kafka: the CAs to trust and, for `mtls`, the client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<KafkaTls>,
+}
+
+/// SASL or mTLS authentication to Kafka, as Confluent for Kubernetes names it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = ("self.type == 'mtls' || has(self.jaasConfig) || has(self.jaasConfigPassThrough)", "dependencies.kafka.authentication.type plain and scram need jaasConfig.secretRef (a Secret with plain.txt: username=... and password=... lines) or jaasConfigPassThrough.secretRef (a Secret with plain-jaas.conf: the whole sasl.jaas.config)"))]
+pub struct KafkaAuthentication {
+    /// `plain` (SASL/PLAIN), `scram` (SASL/SCRAM-SHA-512) or `mtls`.
+    #[serde(rename = "type")]
+    pub kind: KafkaAuthenticationType,
+    /// A Secret with `plain.txt` holding `username=<user>` and `password=<password>` lines,
+    /// annotated `sluice.dev/usable-by: kafka`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jaas_config: Option<SecretReference>,
+    /// A Secret with `plain-jaas.conf` holding the whole `sasl.jaas.config` value,
+    /// annotated `sluice.dev/usable-by: kafka`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jaas_config_pass_through: Option<SecretReference>,
+}
+
+/// How the workers authenticate to Kafka.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum KafkaAuthenticationType {
+    /// SASL/PLAIN.
+    Plain,
+    /// SASL/SCRAM-SHA-512.
+    Scram,
+    /// A TLS client certificate.
+    Mtls,
+}
+
+/// TLS to Kafka, as Confluent for Kubernetes names it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = ("!(has(self.enabled) && !self.enabled && has(self.secretRef))", "dependencies.kafka.tls: secretRef needs enabled: true (or no enabled)"))]
+pub struct KafkaTls {
+    /// Whether the workers use TLS to Kafka. Default: true when `tls` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A Secret with `cacerts.pem` (the CAs that signed the brokers' certificates) and, for
+    /// `mtls`, `fullchain.pem` and a PKCS#8 `privkey.pem`, annotated
+    /// `sluice.dev/usable-by: kafka`. Unset: the JVM's default CAs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub secret_ref: Option<String>,
 }
 
 /// What Sluice last observed of the Connect cluster.

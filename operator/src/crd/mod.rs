@@ -18,9 +18,9 @@ pub use common::{
 pub use connect::{
     ConfigOverrides, ConfluentHubPlugin, Connect, ConnectBuild, ConnectBuildType,
     ConnectDependencies, ConnectImage, ConnectSpec, ConnectStatus, ConnectTls, ConnectorAccess,
-    CustomPlugin, InstalledConnectorClass, KafkaDependency, MavenPlugin, MountedSecret,
-    MountedSecretStatus, OnDemandBuild, PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin,
-    TlsCertificates, UrlPlugin,
+    CustomPlugin, InstalledConnectorClass, KafkaAuthentication, KafkaAuthenticationType,
+    KafkaDependency, KafkaTls, MavenPlugin, MountedSecret, MountedSecretStatus, OnDemandBuild,
+    PluginLocationType, PluginSet, PodTemplate, ResolvedPlugin, TlsCertificates, UrlPlugin,
 };
 pub use connector::{
     ConfigFieldError, ConfigTransform, ConnectRest, Connector, ConnectorSpec, ConnectorStatus,

@@ -417,3 +417,35 @@ fn the_network_policy_lets_in_only_the_operator_and_the_workers() {
     let ports = rules[0].ports.clone().unwrap();
     assert_eq!(ports[0].port, Some(IntOrString::Int(8083)));
 }
+
+#[test]
+fn kafka_credentials_are_mounted_and_joined_at_start_never_in_the_config_map() {
+    let mut c = example();
+    c.spec.dependencies.kafka = serde_json::from_value(serde_json::json!({
+        "bootstrapEndpoint": "kafka:9093",
+        "authentication": {"type": "scram", "jaasConfig": {"secretRef": "creds"}},
+        "tls": {"secretRef": "ca"},
+    }))
+    .unwrap();
+    let r = rendered(&c, &[], &BTreeMap::new());
+    let properties = &r.worker_config.data.as_ref().unwrap()["connect.properties"];
+    assert!(properties.contains("\nconsumer.security.protocol=SASL_SSL\n"), "{properties}");
+    assert!(!properties.contains("jaas.config"), "{properties}");
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let volume = pod.volumes.unwrap().into_iter().find(|v| v.name == "kafka-client").unwrap();
+    let secret = volume.secret.unwrap();
+    assert_eq!(secret.secret_name.as_deref(), Some("connect-kafka"));
+    let keys: Vec<String> = secret.items.unwrap().into_iter().map(|i| i.key).collect();
+    assert_eq!(keys, ["client.properties", "truststore.pem"]);
+    let worker = &pod.containers[0];
+    let command = &worker.command.as_ref().unwrap()[2];
+    assert!(command.contains(" cat /mnt/sluice/kafka/client.properties; }"), "{command}");
+    let mounts = worker.volume_mounts.as_ref().unwrap();
+    assert!(mounts.iter().any(|m| m.name == "kafka-client" && m.mount_path == "/mnt/sluice/kafka"));
+
+    // Without TLS or authentication, none of it.
+    let r = rendered(&example(), &[], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    assert!(!pod.volumes.unwrap().iter().any(|v| v.name == "kafka-client"));
+    assert!(!pod.containers[0].command.as_ref().unwrap()[2].contains("/mnt/sluice/kafka"));
+}
