@@ -191,8 +191,10 @@ fn date(t: Timestamp) -> time::OffsetDateTime {
         .expect("a date within the years 1-9999")
 }
 
+/// PEM with Unix line ends, as openssl writes it (the crate's default is CRLF).
 fn pem_of(tag: &str, der: &[u8]) -> String {
-    pem::encode(&pem::Pem::new(tag, der))
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(tag, der), config)
 }
 
 /// The first certificate of a PEM bundle.
@@ -293,6 +295,7 @@ mod tests {
         let converted = KeyStore::from_pkcs12(&data[rest::KEYSTORE], &password).unwrap();
         assert_eq!(converted.private_key_chain().unwrap().1.key(), chain.key());
         assert_eq!(data[rest::CACERTS], issued[rest::CACERTS]);
+        assert!(!data[rest::CACERTS].contains(&b'\r'), "Unix line ends");
 
         let mut bad = user.clone();
         bad.insert(

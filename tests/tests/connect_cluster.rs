@@ -938,7 +938,7 @@ fn the_rest_secret_is_never_taken_over_and_a_users_certificate_needs_its_consent
         let source = s["metadata"]["annotations"]["sluice.dev/certificate-source"].to_string();
         if source.contains("secret/my-cert@") { Ok(s) } else { Err(source) }
     });
-    assert_eq!(decoded(&converted, "cacerts.pem"), read("ca.crt").replace("\r", ""));
+    assert_eq!(decoded(&converted, "cacerts.pem"), read("ca.crt"));
     assert_ne!(decoded(&converted, "cacerts.pem"), ca);
     assert_eq!(
         decoded(&converted, "password"),
