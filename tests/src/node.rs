@@ -367,7 +367,7 @@ impl RestAccess {
         let host = format!("{pod}.{}-workers.{}.svc", self.connect, self.ns);
         let mut args = vec![
             "--cacert".to_owned(),
-            self.ca.path().display().to_string(),
+            self.ca_path(),
             "--resolve".to_owned(),
             format!("{host}:8083:{pod_ip}"),
         ];
@@ -375,6 +375,11 @@ impl RestAccess {
             args.extend(["-u".to_owned(), user.to_owned()]);
         }
         (format!("https://{host}:8083{path}"), args)
+    }
+
+    /// The listener's CA bundle, as a file.
+    pub fn ca_path(&self) -> String {
+        self.ca.path().display().to_string()
     }
 
     /// The operator's credentials, `sluice:<password>`.

@@ -179,9 +179,13 @@ fn rest_api_answers_the_operator_alone(
     assert!(body.contains("lines-in") && body.contains("lines-out"), "{body}");
 
     // Another pod of the namespace, through the Service: refused without credentials,
-    // served with them (so the refusal is the credentials', not the connection's).
+    // served with them (so the refusal is the credentials', not the connection's). The
+    // request leaves from the pod's own network namespace (curl entered into it, since the
+    // images carry no client that speaks TLS with an ECDSA certificate), to the Service's
+    // address under the name the certificate holds, trusting the listener's CA alone.
+    let nap = 3000 + std::process::id() % 1000;
     node.env.apply(&format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: rest-probe\n  namespace: {ns}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n  containers:\n    - name: connect\n      image: {image}\n      imagePullPolicy: Never\n      command: [/bin/busybox, sleep, \"600\"]\n      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop: [ALL]\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: rest-probe\n  namespace: {ns}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n  containers:\n    - name: connect\n      image: {image}\n      imagePullPolicy: Never\n      command: [/bin/busybox, sleep, \"{nap}\"]\n      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop: [ALL]\n"
     ));
     node.env.kubectl_ok(&[
         "wait",
@@ -191,19 +195,62 @@ fn rest_api_answers_the_operator_alone(
         "--for=condition=Ready",
         "--timeout=120s",
     ]);
-    let service = format!("connect.{ns}.svc:8083/connectors");
-    let wget = |url: &str| {
-        let args = ["/bin/busybox", "wget", "--no-check-certificate", "-O-", url];
-        node.exec(ns, "rest-probe", &args)
+    let pid = Command::new("pgrep")
+        .args(["-f", &format!("busybox sleep {nap}")])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pid.stdout).lines().next().unwrap_or_default().to_owned();
+    assert!(!pid.is_empty(), "the probe pod's process");
+    let service_ip = node.env.kubectl_ok(&[
+        "get",
+        "service",
+        "connect",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
+    let host = format!("connect.{ns}.svc");
+    let from_pod = |user: Option<&str>| -> (u16, String) {
+        let ca = rest.ca_path();
+        let resolve = format!("{host}:8083:{}", service_ip.trim());
+        let url = format!("https://{host}:8083/connectors");
+        let mut args = vec![
+            "-t",
+            &pid,
+            "-n",
+            "curl",
+            "-sS",
+            "--max-time",
+            "30",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+            &ca,
+            "--resolve",
+            &resolve,
+        ];
+        if let Some(user) = user {
+            args.extend(["-u", user]);
+        }
+        args.push(&url);
+        let out = Command::new("nsenter").args(&args).output().expect("nsenter");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "curl from the pod: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_owned())
     };
-    let refused = wget(&format!("https://{service}")).expect_err("served without credentials");
-    assert!(refused.contains("401"), "{refused}");
-    let wrong =
-        wget(&format!("https://sluice:wrong@{service}")).expect_err("served a wrong password");
-    assert!(wrong.contains("401"), "{wrong}");
-    let served = wget(&format!("https://{}@{service}", rest.operator()))
-        .expect("served with the operator's credentials");
-    assert!(served.contains("lines-in"), "{served}");
+    for user in [None, Some("sluice:not-the-password")] {
+        let (code, body) = from_pod(user);
+        assert_eq!(code, 401, "from the pod with {user:?}: {body}");
+    }
+    let (code, body) = from_pod(Some(&rest.operator()));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("lines-in"), "{body}");
     node.env.kubectl_ok(&["delete", "pod", "rest-probe", "-n", ns, "--wait=false"]);
 
     let policy: serde_json::Value = serde_json::from_str(&node.env.kubectl_ok(&[

@@ -588,9 +588,10 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
 
 /// The worker's start: the rendered properties behind a first line with this pod's own
 /// address, so workers reach each other by pod IP (a user's `rest.advertised.host.name` in
-/// `configOverrides.server` comes later and wins), and behind them the REST listener's store
-/// password from its mounted file and, with `kafka_login`, the Kafka clients' SASL login
-/// lines, in a file of the worker's alone (in memory), so that no ConfigMap holds them.
+/// `configOverrides.server` comes later and wins), with the REST listener's store password
+/// from its mounted file and, with `kafka_login`, the Kafka clients' SASL login lines, in a
+/// file of the worker's alone (in memory), so that no ConfigMap holds them; the user's lines
+/// stay last.
 /// Apache's image ships `connect-distributed.sh`, Confluent's and Sluice's
 /// `connect-distributed`.
 fn start_command(kafka_login: bool) -> String {
@@ -600,7 +601,7 @@ fn start_command(kafka_login: bool) -> String {
         String::new()
     };
     format!(
-        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; cat {CONFIG_DIR}/connect.properties; {};{login} }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
+        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; {};{login} cat {CONFIG_DIR}/connect.properties; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
         rest::password_lines(),
     )
 }

@@ -439,7 +439,10 @@ fn kafka_credentials_are_mounted_and_joined_at_start_never_in_the_config_map() {
     assert_eq!(keys, ["client.properties", "truststore.pem"]);
     let worker = &pod.containers[0];
     let command = &worker.command.as_ref().unwrap()[2];
-    assert!(command.contains(" cat /mnt/sluice/kafka/client.properties; }"), "{command}");
+    assert!(
+        command.contains(" cat /mnt/sluice/kafka/client.properties; cat /etc/sluice/connect/connect.properties; }"),
+        "the user's lines stay last: {command}"
+    );
     let mounts = worker.volume_mounts.as_ref().unwrap();
     assert!(mounts.iter().any(|m| m.name == "kafka-client" && m.mount_path == "/mnt/sluice/kafka"));
 
