@@ -109,6 +109,27 @@ fn malformed_connectors_are_rejected_naming_the_field() {
             base.replace("http://connect:8083", "connect:8083"),
             &["spec.connectRest.endpoint", "must be an http:// or https:// URL"],
         ),
+        // Names Connect can never serve under /connectors/<name>.
+        (
+            "name ..",
+            base.replace("  class:", "  name: \"..\"\n  class:"),
+            &["spec.name", "must not be . or .."],
+        ),
+        (
+            "name with /",
+            base.replace("  class:", "  name: a/b\n  class:"),
+            &["spec.name", "must not contain /"],
+        ),
+        (
+            "name with a control character",
+            base.replace("  class:", "  name: \"a\\x01b\"\n  class:"),
+            &["spec.name", "must not contain control characters"],
+        ),
+        (
+            "name with surrounding whitespace",
+            base.replace("  class:", "  name: \" padded\"\n  class:"),
+            &["spec.name", "must not begin or end with whitespace"],
+        ),
     ];
     for (name, yaml, expected) in cases {
         let err = dry_run(&env, yaml).err().unwrap_or_else(|| panic!("{name}: accepted"));
@@ -150,6 +171,23 @@ fn malformed_connects_are_rejected_naming_the_field() {
             url.replace("locationType: url", "locationType: ftp"),
             &["spec.build.onDemand.plugins.locationType", "Unsupported value: \"ftp\""],
         ),
+        // Names the rendered Services and StatefulSet cannot take: accepted as a Connect's
+        // name by Kubernetes, they would fail at every apply.
+        (
+            "name starting with a digit",
+            url.replace("  name: connect\n", "  name: 1connect\n"),
+            &["metadata.name must be at most 52 lowercase letters"],
+        ),
+        (
+            "name with a dot",
+            url.replace("  name: connect\n", "  name: my.connect\n"),
+            &["metadata.name must be at most 52 lowercase letters"],
+        ),
+        (
+            "name of 53 characters",
+            url.replace("  name: connect\n", &format!("  name: c{}\n", "x".repeat(52))),
+            &["metadata.name must be at most 52 lowercase letters", "11 characters"],
+        ),
     ];
     for (name, yaml, expected) in cases {
         let err = dry_run(&env, yaml).err().unwrap_or_else(|| panic!("{name}: accepted"));
@@ -157,6 +195,8 @@ fn malformed_connects_are_rejected_naming_the_field() {
             assert!(err.contains(word), "{name}: {word:?} not in the error: {err}");
         }
     }
+    let longest = url.replace("  name: connect\n", &format!("  name: c{}\n", "x".repeat(51)));
+    dry_run(&env, &longest).expect("a name of 52 characters is accepted");
 }
 
 #[test]

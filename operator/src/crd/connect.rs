@@ -21,6 +21,10 @@ use super::policy::PolicyReference;
     status = "ConnectStatus",
     shortname = "kc",
     category = "sluice",
+    // The name becomes the client Service's (a DNS-1035 label) and the StatefulSet's, whose
+    // pods carry a controller-revision-hash label of the name and 11 more characters (63 at
+    // most): a longer name is accepted by the API server and then fails at every apply.
+    validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 52").message("metadata.name must be at most 52 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit: it names the workers' Services (DNS-1035 labels) and StatefulSet (whose pod labels add 11 characters to it)"),
     printcolumn = r#"{"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas", "description": "Desired workers"}"#,
     printcolumn = r#"{"name": "Ready", "type": "integer", "jsonPath": ".status.readyReplicas", "description": "Ready workers"}"#,
     printcolumn = r#"{"name": "Endpoint", "type": "string", "jsonPath": ".status.restEndpoint", "description": "The Connect REST endpoint"}"#,

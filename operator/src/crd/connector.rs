@@ -40,6 +40,13 @@ pub struct ConnectorSpec {
     /// moves the connector: the new one is created before the old one is removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 249))]
+    // Connect serves a connector under /connectors/<name>: these can never be reached there.
+    #[x_kube(
+        validation = ("self != '.' && self != '..'", "spec.name must not be . or ..: Connect cannot serve a connector under that path; choose another name"),
+        validation = ("!self.contains('/')", "spec.name must not contain /: Connect serves a connector under /connectors/<name>; choose a name without it"),
+        validation = ("!self.matches('[[:cntrl:]]')", "spec.name must not contain control characters; choose a printable name"),
+        validation = ("!self.matches('^[[:space:]]|[[:space:]]$')", "spec.name must not begin or end with whitespace, which Connect trims; remove it"),
+    )]
     pub name: Option<String>,
     /// The connector's Java class (`connector.class`), for example
     /// `org.apache.kafka.connect.file.FileStreamSourceConnector`. Its plugin must be installed

@@ -44,6 +44,15 @@ fn render_crd(crd: &Value, out: &mut String) {
             out.push_str(&format!("\n`kubectl get` columns: {}.\n", columns.join(", ")));
         }
         let root = &version["schema"]["openAPIV3Schema"];
+        // Rules on the whole object (its name, say) come first.
+        let mut whole = Vec::new();
+        collect_rules("", root, &mut whole);
+        if !whole.is_empty() {
+            out.push_str("\nValidation rules (CEL) on the whole object:\n\n");
+            for (_, rule, message) in whole {
+                out.push_str(&format!("- `{rule}`: {message}\n"));
+            }
+        }
         for part in ["spec", "status"] {
             let schema = &root["properties"][part];
             if schema.is_null() {
