@@ -353,6 +353,22 @@ async fn run(args: RunArgs, client: kube::Client) -> anyhow::Result<()> {
             "{flag} carries credentials (user:password@): remove them; Sluice would write them into every Connect's plugin-list ConfigMap"
         );
     }
+    // A NetworkPolicy selecting the operator's pods by a label set that lost entries would
+    // select every pod of the operator's namespace: refuse to start instead.
+    if args.operator_namespace.is_some() {
+        let bad: Vec<&String> = args
+            .operator_pod_labels
+            .iter()
+            .filter(|l| {
+                l.split_once('=').is_none_or(|(k, v)| k.trim().is_empty() || v.trim().is_empty())
+            })
+            .collect();
+        anyhow::ensure!(
+            bad.is_empty() && !args.operator_pod_labels.is_empty(),
+            "--operator-pod-labels needs key=value entries (the operator pods' labels) for the Connects' NetworkPolicies; got {:?}",
+            args.operator_pod_labels
+        );
+    }
     if args.metrics {
         sluice::metrics::enable();
     }

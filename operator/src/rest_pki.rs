@@ -2,8 +2,8 @@
 //! PKCS#12 stores the workers' REST listener serves, holding a certificate Sluice issues or
 //! the user's own. An issued certificate is signed by a CA made for it alone whose key signs
 //! once and is dropped, so nothing can mint another certificate those workers or the
-//! operator would trust; a renewal makes a new CA and keeps the last one trusted until the
-//! workers have rolled.
+//! operator would trust; each change keeps the previously served CA trusted beside the new
+//! one until the workers have rolled (and the next change drops it).
 
 use std::collections::BTreeMap;
 
@@ -65,18 +65,20 @@ pub fn issue(
     if !certificate {
         return Ok((data, None));
     }
-    let (served, not_after) = match from {
+    let (mut served, not_after) = match from {
         CertificateFrom::Issued { dns_names } => {
             let not_after = now + rest::VALIDITY;
-            let mut served = issued(dns_names, now, not_after)?;
-            // The CA the running workers were issued from stays trusted while they roll.
-            if let Some(previous) = found.get(rest::CACERTS).and_then(|b| first_certificate(b)) {
-                served.cacerts.push(previous);
-            }
-            (served, Some(not_after))
+            (issued(dns_names, now, not_after)?, Some(not_after))
         }
         CertificateFrom::User { name, data } => (users(name, data)?, None),
     };
+    // The CA the running workers were served from stays trusted (by the operator and the
+    // new workers) while they roll, until the next change replaces it.
+    if let Some(previous) = found.get(rest::CACERTS).and_then(|b| first_certificate(b))
+        && !served.cacerts.contains(&previous)
+    {
+        served.cacerts.push(previous);
+    }
     let store_password = random_hex();
     data.insert(rest::KEYSTORE.into(), keystore(&served, &store_password)?);
     data.insert(rest::TRUSTSTORE.into(), truststore(&served.cacerts, &store_password)?);

@@ -1011,4 +1011,39 @@ fn kafka_credentials_are_used_only_with_consent_and_written_to_a_secret_the_conn
     let set = get(&env, "statefulset", "connect", &ns);
     let command = set["spec"]["template"]["spec"]["containers"][0]["command"][2].to_string();
     assert!(command.contains("cat /mnt/sluice/kafka/client.properties"), "{command}");
+
+    // A Connect's own credentials are not any Connect's to mount.
+    merge_patch(
+        &env,
+        "connect",
+        "connect",
+        &ns,
+        r#"{"spec":{"mountedSecrets":[{"secretRef":"connect-kafka"}]}}"#,
+    );
+    let refused = wait_condition(&env, &ns, "Ready", |c| c["reason"] == "SecretMissing");
+    let message = condition(&refused, "Ready")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(
+            "spec.mountedSecrets[0]: Secret connect-kafka holds a Connect's own credentials"
+        ),
+        "{message}"
+    );
+    merge_patch(&env, "connect", "connect", &ns, r#"{"spec":{"mountedSecrets":null}}"#);
+
+    // Authentication removed: the copy of the credentials goes with it.
+    merge_patch(
+        &env,
+        "connect",
+        "connect",
+        &ns,
+        r#"{"spec":{"dependencies":{"kafka":{"authentication":null}}}}"#,
+    );
+    wait_for("the copied credentials emptied", Duration::from_secs(30), || {
+        let copy = get(&env, "secret", "connect-kafka", &ns);
+        if copy["data"].as_object().is_none_or(|d| d.is_empty()) {
+            Ok(())
+        } else {
+            Err(copy.to_string())
+        }
+    });
 }

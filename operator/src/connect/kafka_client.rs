@@ -206,9 +206,25 @@ fn jaas_quoted(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// A value as a Java properties file reads it back unchanged.
+/// A value as a Java properties file reads it back unchanged: Kafka loads the file as
+/// ISO-8859-1, so anything beyond ASCII goes as `\\uXXXX` (UTF-16 units).
 fn properties_escaped(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -317,6 +333,9 @@ mod tests {
         let value =
             properties.lines().next().unwrap().split_once('=').unwrap().1.replace("\\\\", "\\");
         assert!(value.ends_with(r#"password="p\"w\\d";"#), "{value}");
+
+        // Beyond ASCII, as Java's properties loader reads it back.
+        assert_eq!(properties_escaped("pä😀\t"), "p\\u00e4\\ud83d\\ude00\\u0009");
 
         let pass_through = spec(serde_json::json!({
             "bootstrapEndpoint": "k",

@@ -164,12 +164,22 @@ async fn kafka_secret(
     connect: &Connect,
     owner: &OwnerReference,
 ) -> Result<Result<Option<(String, String)>, SecretProblem>, Error> {
-    if kafka_client::secret_keys(&connect.spec).is_empty() {
-        return Ok(Ok(None));
-    }
     let namespace = connect.namespace().unwrap_or_default();
     let name = kafka_client::secret_name(&connect.name_any());
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    if kafka_client::secret_keys(&connect.spec).is_empty() {
+        // No longer needed: the credentials a copy holds do not outlive the spec that asked
+        // for them (emptied, since the operator has no right to delete Secrets; a merge
+        // patch, as the keys were set by a create that server-side apply does not own).
+        if let Some(copy) = api.get_opt(&name).await?
+            && owned_by(copy.meta(), owner)
+            && copy.data.as_ref().is_some_and(|d| !d.is_empty())
+        {
+            let empty = Patch::Merge(serde_json::json!({"data": null}));
+            api.patch(&name, &PatchParams::default(), &empty).await?;
+        }
+        return Ok(Ok(None));
+    }
     let found = api.get_opt(&name).await?;
     if let Some(secret) = &found
         && !owned_by(secret.meta(), owner)
@@ -194,7 +204,9 @@ async fn kafka_secret(
     {
         return Ok(Ok(Some((name, secret.resource_version().unwrap_or_default()))));
     }
-    let written = apply_owned_secret(&api, connect, owner, &name, BTreeMap::new(), data).await?;
+    let exists = found.is_some();
+    let written =
+        apply_owned_secret(&api, connect, owner, &name, exists, BTreeMap::new(), data).await?;
     let note = format!("Wrote the Kafka clients' credentials and stores to Secret {name}");
     info!("{note}");
     events::publish(ctx, connect, EventType::Normal, "KafkaSecretWritten", "Apply", &note).await;
@@ -221,12 +233,16 @@ async fn consented(
     })
 }
 
-/// Writes a Secret the Connect owns, server-side, with the Connect's labels.
+/// Writes a Secret the Connect owns, with the Connect's labels: created when `exists` is
+/// false, so that one someone made under that name since it was read makes the create fail
+/// (409) rather than have a forced apply merge into it and take it over; applied
+/// server-side over the Connect's own otherwise.
 async fn apply_owned_secret(
     api: &Api<Secret>,
     connect: &Connect,
     owner: &OwnerReference,
     name: &str,
+    exists: bool,
     annotations: BTreeMap<String, String>,
     data: BTreeMap<String, Vec<u8>>,
 ) -> Result<Secret, kube::Error> {
@@ -243,6 +259,13 @@ async fn apply_owned_secret(
         type_: Some("Opaque".into()),
         ..Secret::default()
     };
+    if !exists {
+        let params = kube::api::PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        return api.create(&params, &secret).await;
+    }
     let params = PatchParams::apply(FIELD_MANAGER).force();
     api.patch(name, &params, &Patch::Apply(&secret)).await
 }
@@ -326,7 +349,9 @@ async fn rest_secret(
     let mut annotations = BTreeMap::new();
     annotations.extend(not_after.map(|t| (rest_security::NOT_AFTER_ANNOTATION.to_owned(), t)));
     annotations.extend(source.map(|s| (rest_security::SOURCE_ANNOTATION.to_owned(), s)));
-    let written = apply_owned_secret(&api, connect, owner, &name, annotations, data).await?;
+    let exists = found.is_some();
+    let written =
+        apply_owned_secret(&api, connect, owner, &name, exists, annotations, data).await?;
     let what = match (found.is_some(), certificate, &user) {
         (_, true, Some((user, _, _))) => {
             format!("Took the REST listener's certificate from Secret {user} into")
@@ -369,6 +394,18 @@ async fn secret_versions(
         for (i, r) in refs.iter().enumerate() {
             // Metadata only: the operator has no reason to hold the values.
             match api.get_metadata_opt(&r.secret_ref).await? {
+                // A Connect's own credentials (its REST password, its Kafka login) are the
+                // operator's to use, not any Connect's to mount.
+                Some(meta)
+                    if meta.owner_references().iter().any(|o| {
+                        o.kind == "Connect" && o.api_version.starts_with("sluice.dev/")
+                    }) =>
+                {
+                    missing.push(format!(
+                        "spec.{field}[{i}]: Secret {} holds a Connect's own credentials, which Sluice keeps to itself: mount a Secret of your own",
+                        r.secret_ref
+                    ));
+                }
                 Some(meta) => {
                     versions.insert(r.secret_ref.clone(), meta.resource_version().unwrap_or_default());
                 }

@@ -182,7 +182,11 @@ pub async fn for_connect(
     let secret = secrets.get_opt(&issued).await?.ok_or_else(pending)?;
     let uid = connect.uid();
     if !secret.owner_references().iter().any(|o| Some(&o.uid) == uid.as_ref()) {
-        return Err(pending());
+        // Not pending: the Connect controller never writes over it, so waiting would hold a
+        // Connector's finalizer for good.
+        return Err(AccessError::Spec(format!(
+            "Secret {issued} in {namespace} is not Connect {name}'s, so Sluice has no credentials for that cluster: its owner can remove or rename that Secret"
+        )));
     }
     let data: BTreeMap<String, Vec<u8>> =
         secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
