@@ -4,10 +4,12 @@
 //! cannot load is never handed to a connector: the registry holds its error instead.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
+
+use futures::StreamExt;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
@@ -45,11 +47,40 @@ pub struct Registered {
 pub struct PolicyRegistry {
     pub engine: PolicyEngine,
     policies: Mutex<HashMap<(String, String), Arc<Registered>>>,
+    /// The Policies a relist has named so far, between its start and its end.
+    relisted: Mutex<Option<HashSet<(String, String)>>>,
+}
+
+fn key(policy: &Policy) -> (String, String) {
+    (policy.namespace().unwrap_or_default(), policy.name_any())
 }
 
 impl PolicyRegistry {
     pub fn new(engine: PolicyEngine) -> Self {
-        Self { engine, policies: Mutex::default() }
+        Self { engine, policies: Mutex::default(), relisted: Mutex::default() }
+    }
+
+    /// Follows the Policy watch so that a deleted Policy stops at once: the controller is
+    /// never called for an object that is gone, so without this its module would go on
+    /// deciding for connectors until the operator restarts. A relist drops the Policies it
+    /// no longer names.
+    pub fn observe(&self, event: &watcher::Event<Policy>) {
+        let mut policies = self.policies.lock().expect("policy registry");
+        let mut relisted = self.relisted.lock().expect("policy relist");
+        match event {
+            watcher::Event::Delete(p) => {
+                policies.remove(&key(p));
+            }
+            watcher::Event::Init => *relisted = Some(HashSet::new()),
+            watcher::Event::InitApply(p) => {
+                relisted.get_or_insert_with(HashSet::new).insert(key(p));
+            }
+            watcher::Event::InitDone => {
+                let named = relisted.take().unwrap_or_default();
+                policies.retain(|k, _| named.contains(k));
+            }
+            watcher::Event::Apply(_) => {}
+        }
     }
 
     /// The Policy `name` of `namespace`, if the controller has seen it.
@@ -70,7 +101,13 @@ impl PolicyRegistry {
 }
 
 pub async fn run(ctx: Arc<Context>) {
-    let events = ctx.watch::<Policy>(watcher::Config::default().any_semantic());
+    let registry = ctx.clone();
+    let events =
+        ctx.watch::<Policy>(watcher::Config::default().any_semantic()).inspect(move |event| {
+            if let Ok(event) = event {
+                registry.policies.observe(event);
+            }
+        });
     let controller = super::runner::controller("policy", events, ctx.health.clone());
     super::runner::run("policy", controller, reconcile, ctx).await;
 }
@@ -343,6 +380,45 @@ async fn write_status(
 #[cfg(test)]
 mod tests {
     use super::read_module_file;
+
+    #[test]
+    fn a_deleted_policy_leaves_the_registry_at_once_and_a_relist_drops_the_vanished() {
+        use super::*;
+        let engine = PolicyEngine::new(Default::default(), None).expect("the engine starts");
+        let registry = PolicyRegistry::new(engine);
+        let policy = |ns: &str, name: &str| {
+            let mut p: Policy = serde_json::from_value(serde_json::json!({
+                "apiVersion": "sluice.dev/v1alpha1", "kind": "Policy",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"module": {"file": "/p.wasm"}},
+            }))
+            .unwrap();
+            p.metadata.generation = Some(1);
+            p
+        };
+        let registered = || Registered {
+            generation: Some(1),
+            digest: "d".into(),
+            module: Err("not loaded in this test".into()),
+            grants: Grants::default(),
+            settings: Vec::new(),
+            fail_closed: true,
+            inline_secrets: false,
+        };
+        for name in ["a", "b", "c"] {
+            registry.put("ns", name, registered());
+        }
+        registry.observe(&watcher::Event::Delete(policy("ns", "a")));
+        assert!(registry.get("ns", "a").is_none(), "deleted: gone at once");
+        assert!(registry.get("ns", "b").is_some());
+        // A relist that names b only (c was deleted while the watch was down).
+        registry.observe(&watcher::Event::Init);
+        registry.observe(&watcher::Event::InitApply(policy("ns", "b")));
+        assert!(registry.get("ns", "c").is_some(), "kept until the relist is complete");
+        registry.observe(&watcher::Event::InitDone);
+        assert!(registry.get("ns", "b").is_some());
+        assert!(registry.get("ns", "c").is_none(), "not named by the relist: gone");
+    }
 
     #[test]
     fn module_files_are_read_only_below_the_directory_and_only_if_regular() {
