@@ -47,11 +47,28 @@ pub fn secret_mounts(spec: &ConnectSpec) -> Vec<SecretMount> {
     secrets
         .chain(certs)
         .map(|(prefix, dir, s)| SecretMount {
-            volume: format!("{prefix}-{}", s.secret_ref),
+            volume: volume_name(prefix, &s.secret_ref),
             secret: s.secret_ref.clone(),
             path: format!("{dir}/{}", s.secret_ref),
         })
         .collect()
+}
+
+/// `<prefix>-<secret>` where that is a volume name (a DNS-1123 label of at most 63); else,
+/// for a Secret whose name holds dots or is long, which Kubernetes allows and a volume name
+/// does not, `<prefix>-` and a digest of the name, so every Secret can be mounted.
+fn volume_name(prefix: &str, secret: &str) -> String {
+    let readable = format!("{prefix}-{secret}");
+    let label = readable.len() <= 63
+        && readable.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !readable.ends_with('-');
+    if label {
+        return readable;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
 }
 
 /// The worker property lines that limit the providers. The parameter is rendered for every
@@ -195,6 +212,26 @@ pub fn first_refused<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_secret_name_gets_a_volume_name_kubernetes_takes() {
+        // (the Secret, the volume): readable where it can be, a digest of the name otherwise.
+        let long = "x".repeat(60);
+        let table = [
+            ("aws-credential", "secret-aws-credential"),
+            ("db.credentials", "secret-4427b04c630c665a"),
+            (long.as_str(), "a digest"),
+        ];
+        for (secret, volume) in table {
+            let got = super::volume_name("secret", secret);
+            assert!(got.len() <= 63 && !got.contains('.'), "{got}");
+            if secret != long {
+                assert_eq!(got, volume, "{secret}");
+            } else {
+                assert!(got.starts_with("secret-") && got.len() == 23, "{got}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
