@@ -938,8 +938,9 @@ fn the_rest_secret_is_never_taken_over_and_a_users_certificate_needs_its_consent
         let source = s["metadata"]["annotations"]["sluice.dev/certificate-source"].to_string();
         if source.contains("secret/my-cert@") { Ok(s) } else { Err(source) }
     });
-    assert_eq!(decoded(&converted, "cacerts.pem"), read("ca.crt"));
-    assert_ne!(decoded(&converted, "cacerts.pem"), ca);
+    // The user's CA, then the one the running workers were issued from, trusted while they
+    // roll.
+    assert_eq!(decoded(&converted, "cacerts.pem"), read("ca.crt") + &ca);
     assert_eq!(
         decoded(&converted, "password"),
         decoded(&issued, "password"),
