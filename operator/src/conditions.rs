@@ -20,6 +20,13 @@ pub struct ConditionUpdate {
     pub message: String,
 }
 
+/// The longest condition message Sluice writes, in bytes: within the 32768 characters
+/// Kubernetes allows a condition's message (`metav1.Condition`), so that a message built
+/// from what a worker or an installer said (an error body, a long list of plugins) can
+/// never grow a status towards the object size limit, where the whole status write would be
+/// refused at every reconcile.
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024 - 64;
+
 impl ConditionUpdate {
     pub fn new(
         type_: &'static str,
@@ -27,7 +34,13 @@ impl ConditionUpdate {
         reason: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        Self { type_, status, reason, message: message.into() }
+        let message = message.into();
+        let message = if message.len() > MAX_MESSAGE_BYTES {
+            crate::text::truncate(&message, MAX_MESSAGE_BYTES, " … (cut)")
+        } else {
+            message
+        };
+        Self { type_, status, reason, message }
     }
 }
 
@@ -66,6 +79,17 @@ pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Conditio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_too_long_for_the_api_server_is_cut_to_fit() {
+        let long = "é".repeat(40_000);
+        let update = ConditionUpdate::new(READY, false, "InvalidSpec", long.clone());
+        assert!(update.message.chars().count() <= 32768, "within the API server's limit");
+        assert!(update.message.ends_with(" … (cut)"), "says it was cut");
+        assert!(long.starts_with(update.message.trim_end_matches(" … (cut)")));
+        let short = ConditionUpdate::new(READY, true, "Ready", "fine");
+        assert_eq!(short.message, "fine");
+    }
 
     fn at(seconds: i64) -> jiff::Timestamp {
         jiff::Timestamp::from_second(seconds).unwrap()
