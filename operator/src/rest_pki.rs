@@ -5,8 +5,6 @@
 //! operator would trust; each change keeps the previously served CA trusted beside the new
 //! one until the workers have rolled (and the next change drops it).
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKeyChain};
 use rcgen::{
@@ -17,6 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, pem::PemObject};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::connect::kafka_client::SecretData;
 use crate::connect::rest_security::{self as rest, Plan};
 
 #[derive(Error, Debug)]
@@ -37,9 +36,6 @@ pub enum CertificateFrom<'a> {
     /// The user's Secret `name`, in Confluent for Kubernetes' keys.
     User { name: &'a str, data: &'a SecretData },
 }
-
-/// A Secret's data, key by key.
-pub type SecretData = BTreeMap<String, Vec<u8>>;
 
 /// The generated Secret's data after `plan`: `found` with what the plan generates replaced,
 /// and the expiry of an issued certificate.
@@ -206,6 +202,8 @@ fn first_certificate(bundle: &[u8]) -> Option<CertificateDer<'static>> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn issue_all(found: &BTreeMap<String, Vec<u8>>, plan: Plan) -> BTreeMap<String, Vec<u8>> {

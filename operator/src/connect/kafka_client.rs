@@ -24,8 +24,13 @@ pub const KEYSTORE: &str = "keystore.pem";
 /// The worker's own clients, then those it makes for connectors.
 const PREFIXES: [&str; 4] = ["", "producer.", "consumer.", "admin."];
 
-/// A Secret's data, key by key.
+/// A Secret's data, key by key, as bytes.
 pub type SecretData = BTreeMap<String, Vec<u8>>;
+
+/// The data of a Secret as read (empty when it has none).
+pub fn secret_data_of(secret: &k8s_openapi::api::core::v1::Secret) -> SecretData {
+    secret.data.iter().flatten().map(|(k, v)| (k.clone(), v.0.clone())).collect()
+}
 
 /// The Secret Sluice builds for a Connect's Kafka clients.
 pub fn secret_name(connect: &str) -> String {

@@ -368,12 +368,7 @@ async fn rest_secret(
 
 /// A Secret's data as bytes (empty when there is none).
 fn secret_bytes(secret: Option<&Secret>) -> BTreeMap<String, Vec<u8>> {
-    secret
-        .and_then(|s| s.data.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .collect()
+    secret.map(kafka_client::secret_data_of).unwrap_or_default()
 }
 
 /// The `resourceVersion` of every mounted Secret, so that a changed Secret rolls the workers,

@@ -188,8 +188,7 @@ pub async fn for_connect(
             "Secret {issued} in {namespace} is not Connect {name}'s, so Sluice has no credentials for that cluster: its owner can remove or rename that Secret"
         )));
     }
-    let data: BTreeMap<String, Vec<u8>> =
-        secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+    let data = crate::connect::kafka_client::secret_data_of(&secret);
     let password = data.get(rest_security::PASSWORD_KEY).ok_or_else(pending)?;
     let ca_pem = data.get(rest_security::CACERTS).cloned().ok_or_else(pending)?;
     let credentials = Credentials {
@@ -377,7 +376,7 @@ async fn secret_data(
         crate::secret_use::Use::ConnectRest,
     )
     .map_err(|why| AccessError::Spec(format!("{field}: {why}")))?;
-    Ok(secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect())
+    Ok(crate::connect::kafka_client::secret_data_of(&secret))
 }
 
 fn first_key<'a>(data: &'a BTreeMap<String, Vec<u8>>, keys: &[&str]) -> Option<&'a Vec<u8>> {
