@@ -88,3 +88,30 @@ fn version_names_the_release_the_policy_abi_and_the_commit() {
         _ => assert_eq!(commit, "unknown"),
     }
 }
+
+#[test]
+fn malformed_operator_pod_labels_stop_the_operator_before_it_acts() {
+    // A label set that lost its entries would make every Connect's NetworkPolicy select
+    // every pod of the operator's namespace. The kubeconfig names no reachable server: the
+    // refusal comes before any request.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+    )
+    .expect("the kubeconfig");
+    for labels in ["app.kubernetes.io/name", "=sluice", "a=b,broken"] {
+        let out = Command::new(sluice_binary())
+            .args(["run", "--operator-namespace", "sluice-system", "--operator-pod-labels", labels])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .expect("running sluice");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{labels}: started");
+        assert!(
+            stderr.contains("--operator-pod-labels needs key=value entries"),
+            "{labels}: {stderr}"
+        );
+    }
+}
