@@ -771,6 +771,14 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         "topics": topic,
         "file": "/tmp/by-hand-${env:POD_IP}-${env:JAVA_HOME}-${file:/etc/os-release:ID}.txt",
     }});
+    // Ready is the listener accepting connections (a TCP probe, since every REST path asks
+    // for credentials); Connect adds its resources moments later and answers 404 until then.
+    wait_for("the worker's REST resources", Duration::from_secs(60), || {
+        match call("GET", "/connectors", None)? {
+            (200, _) => Ok(()),
+            (code, body) => Err(format!("{code} {body}")),
+        }
+    });
     let (code, body) = call("POST", "/connectors", Some(&by_hand)).expect("the worker's REST API");
     assert_eq!(code, 201, "{body}");
     let task = wait_for("the hand-made sink's task started", Duration::from_secs(180), || {
