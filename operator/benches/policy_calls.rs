@@ -30,10 +30,15 @@ fn module(name: &str) -> Vec<u8> {
 struct Checksums(BTreeMap<String, Vec<u8>>);
 
 impl HostServices for Checksums {
-    fn secret(&self, _: &str, name: &str, _: &str) -> Result<String, SecretError> {
+    fn secret(&self, _: &str, name: &str, _: &str, _: Duration) -> Result<String, SecretError> {
         Err(SecretError::NotFound(name.into()))
     }
-    fn http_get(&self, url: &str, _: &[(String, String)]) -> Result<Response, HttpError> {
+    fn http_get(
+        &self,
+        url: &str,
+        _: &[(String, String)],
+        _: Duration,
+    ) -> Result<Response, HttpError> {
         let body = self.0.get(url).cloned().unwrap_or_default();
         Ok(Response { status: if body.is_empty() { 404 } else { 200 }, headers: vec![], body })
     }

@@ -125,6 +125,11 @@ struct RunArgs {
     /// any endpoint.
     #[arg(long, env = "SLUICE_ALLOWED_CONNECT_ENDPOINTS", value_delimiter = ',')]
     allowed_connect_endpoint: Vec<String>,
+    /// The memory this operator may use (bytes, or a quantity such as 256Mi): policy calls
+    /// together get half, one call at most a quarter of that. The chart passes the
+    /// container's `resources.limits.memory`. Unset: 1 GiB for policy calls.
+    #[arg(long, env = "SLUICE_MEMORY_LIMIT", value_parser = memory_limit)]
+    memory_limit: Option<u64>,
     /// A directory to cache compiled policies in, so a restart does not compile them again.
     #[arg(long, env = "SLUICE_POLICY_CACHE_DIR")]
     policy_cache_dir: Option<std::path::PathBuf>,
@@ -223,6 +228,9 @@ impl RunArgs {
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
             policy_cache: self.policy_cache_dir.clone(),
+            policy_limits: self
+                .memory_limit
+                .map_or_else(Default::default, sluice::policy::EngineLimits::for_memory_limit),
             policy_module_dir: self.policy_module_dir.clone(),
             policy_http_allow_private: self.policy_http_allow_private,
             external: controller::connect_access::ExternalRules {
@@ -310,7 +318,8 @@ async fn main() -> anyhow::Result<()> {
                 &input,
                 settings.as_deref(),
                 fixtures.as_deref(),
-            )?;
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&out)?)
         }
         Command::Version => {
@@ -446,5 +455,14 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// `--memory-limit`: bytes, or a Kubernetes quantity.
+fn memory_limit(text: &str) -> Result<u64, String> {
+    let q = k8s_openapi::apimachinery::pkg::api::resource::Quantity(text.to_owned());
+    match sluice::crd::quantity_bytes(&q) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!("{text:?} is not a memory size: give bytes or a quantity such as 256Mi")),
     }
 }

@@ -1,7 +1,11 @@
 //! `sluice policy inspect` and `sluice policy test`, run as the binary on the bundled
 //! policies (built by scripts/build-policies).
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use serde_json::{Value, json};
 
@@ -16,12 +20,25 @@ fn module(name: &str) -> PathBuf {
     path
 }
 
+/// Runs the binary; a run that has not ended after a minute is killed and fails the test
+/// (a policy call must end within its own timeout, so nothing here takes that long).
 fn sluice(args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(args)
         .env_remove("RUST_BACKTRACE")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("sluice runs");
+    let started = Instant::now();
+    while child.try_wait().expect("waiting for sluice").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            panic!("sluice {args:?} did not end within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("sluice's output");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), json, String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -96,4 +113,37 @@ fn an_input_for_another_world_names_the_file_and_the_expected_input() {
         err.contains("wrong.json: not a restart-input (the restart-policy world's input): missing field `connector`"),
         "{err}"
     );
+}
+
+#[test]
+fn test_of_a_policy_that_sleeps_answers_instead_of_blocking_or_panicking() {
+    // The guest calls time.sleep(1e6): a WASI clock subscription, then poll. This panicked
+    // ("Cannot start a runtime from within a runtime") before calls left the async runtime.
+    let dir = tempfile::tempdir().unwrap();
+    let input = sluice::policy::RestartInput {
+        connector: sluice::policy::ConnectorStatus {
+            name: "orders".into(),
+            namespace: "team-a".into(),
+            state: sluice::policy::RunState::Failed,
+            worker_id: "w:8083".into(),
+            trace: None,
+            tasks: vec![],
+        },
+        history: sluice::policy::RestartHistory {
+            count: 0,
+            last_restart_ms: None,
+            healthy_since_ms: None,
+            max_retry: 10,
+        },
+        settings: vec![],
+        now_ms: 1_700_000_000_000,
+        extensions: vec![],
+    };
+    let input = write(&dir, "case.json", &serde_json::to_value(&input).unwrap());
+    let module = module("python-sleep");
+    let (ok, out, err) =
+        sluice(&["policy", "test", "--module", module.to_str().unwrap(), "--input", &input]);
+    assert!(ok, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out["answer"]["decision"], json!({ "Nothing": "slept" }), "{out}");
 }

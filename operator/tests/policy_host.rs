@@ -241,6 +241,18 @@ fn a_memory_bomb_stops_at_the_memory_limit() {
 }
 
 #[test]
+fn a_guest_looping_on_host_calls_is_stopped_at_the_cap() {
+    let e = hostile(&engine(), "host-call-flood", None);
+    assert_eq!(e, PolicyError::TooManyHostCalls(sluice::policy::limits::MAX_HOST_CALLS), "{e}");
+}
+
+#[test]
+fn a_host_call_argument_past_the_cap_is_refused_before_it_is_copied() {
+    let e = hostile(&engine(), "huge-host-argument", None);
+    assert_eq!(e, PolicyError::HostCallTooLarge(sluice::policy::limits::MAX_HOST_CALL_BYTES));
+}
+
+#[test]
 fn a_trap_is_a_policy_error() {
     let e = hostile(&engine(), "trap", None);
     assert!(matches!(e, PolicyError::Trap { .. }), "{e}");
@@ -425,6 +437,47 @@ fn a_compiled_policy_is_loaded_from_the_disk_cache_the_second_time() {
     assert!(matches!(decision, RestartDecision::RestartFailedTasks(_)), "{decision:?}");
 }
 
+#[test]
+fn a_torn_or_foreign_cache_file_is_compiled_again_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = module("backoff");
+    let cache = CompileCache::new(dir.path());
+    let engine = PolicyEngine::new(EngineLimits::default(), Some(cache.clone())).unwrap();
+    assert!(!engine.load("backoff", &bytes, None).unwrap().from_cache);
+    let path = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("the compiled form was cached");
+    let whole = std::fs::read(&path).unwrap();
+    let foreign = {
+        // Someone else's bytes, even with a digest of their own appended.
+        use sha2::Digest as _;
+        let mut f = b"\x7fELF not what this engine wrote".to_vec();
+        let digest = sha2::Sha256::digest(&f);
+        f.extend_from_slice(&digest);
+        f
+    };
+    for (what, content) in [("torn", whole[..whole.len() / 2].to_vec()), ("foreign", foreign)] {
+        std::fs::write(&path, &content).unwrap();
+        let engine = PolicyEngine::new(EngineLimits::default(), Some(cache.clone())).unwrap();
+        let loaded = engine.load("backoff", &bytes, None).unwrap();
+        assert!(!loaded.from_cache, "{what}: loaded from the cache");
+        let (decision, _) =
+            engine.decide(&loaded, &input(&[]), &Grants::default(), none()).unwrap();
+        assert!(matches!(decision, RestartDecision::RestartFailedTasks(_)), "{what}");
+        // The compile replaced the bad file with a good one.
+        let again = PolicyEngine::new(EngineLimits::default(), Some(cache.clone())).unwrap();
+        assert!(again.load("backoff", &bytes, None).unwrap().from_cache, "{what}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
 /// Host services from tables: what a test grants, the operator would read from the cluster
 /// and the network.
 #[derive(Default)]
@@ -439,6 +492,7 @@ impl HostServices for Tables {
         namespace: &str,
         name: &str,
         key: &str,
+        _within: Duration,
     ) -> Result<String, sluice::policy::host::SecretError> {
         self.secrets
             .get(&(namespace.into(), name.into(), key.into()))
@@ -450,6 +504,7 @@ impl HostServices for Tables {
         &self,
         url: &str,
         _headers: &[(String, String)],
+        _within: Duration,
     ) -> Result<sluice::policy::host::Response, sluice::policy::host::HttpError> {
         let (status, body) = self.http.get(url).cloned().unwrap_or((404, vec![]));
         Ok(sluice::policy::host::Response { status, headers: vec![], body })
@@ -584,7 +639,12 @@ fn python(name: &'static str) -> &'static (PolicyEngine, sluice::policy::LoadedP
     use std::sync::OnceLock;
     static RATE_LIMIT: OnceLock<(PolicyEngine, sluice::policy::LoadedPolicy)> = OnceLock::new();
     static PROBE: OnceLock<(PolicyEngine, sluice::policy::LoadedPolicy)> = OnceLock::new();
-    let cell = if name == "python-rate-limit" { &RATE_LIMIT } else { &PROBE };
+    static SLEEP: OnceLock<(PolicyEngine, sluice::policy::LoadedPolicy)> = OnceLock::new();
+    let cell = match name {
+        "python-rate-limit" => &RATE_LIMIT,
+        "python-sleep" => &SLEEP,
+        _ => &PROBE,
+    };
     cell.get_or_init(|| {
         // A compile cache, so a test that loads the module again with other limits is quick.
         // Keyed by content and engine, so it is reused across runs, under target/.
@@ -693,4 +753,34 @@ fn a_python_policy_is_held_to_its_fuel() {
     // The engine is not poisoned: the policy with its own limits still answers.
     let (engine, policy) = python("python-rate-limit");
     assert!(engine.decide(policy, &input(&[]), &Grants::default(), none()).is_ok());
+}
+
+#[test]
+fn a_python_policy_that_sleeps_a_million_seconds_does_not_block_its_call() {
+    let (engine, policy) = python("python-sleep");
+    // WASI clocks stand still and their subscriptions are ready at once: the sleep ends
+    // without waiting, and the guest answers.
+    let (decision, report) =
+        engine.decide(policy, &input(&[]), &Grants::default(), none()).expect("it answers");
+    assert_eq!(decision, RestartDecision::Nothing("slept".into()));
+    assert!(report.elapsed < policy.limits().timeout, "{report:?}");
+    // A guest that waits for the clock to move loops in its own code, where the deadline
+    // or its fuel stops it.
+    let spin = engine.decide(policy, &input(&[("mode", "spin")]), &Grants::default(), none());
+    assert!(
+        matches!(spin, Err(PolicyError::Timeout(_) | PolicyError::OutOfFuel { .. })),
+        "{spin:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sleeping_python_policy_answers_through_the_queue_as_in_the_operator() {
+    // The operator's path: from the async runtime, through the queue, on a blocking thread.
+    let (engine, policy) = python("python-sleep");
+    let called = policy.clone();
+    let (decision, _) = engine
+        .queued(policy, move |e| e.decide(&called, &input(&[]), &Grants::default(), none()))
+        .await
+        .expect("it answers");
+    assert_eq!(decision, RestartDecision::Nothing("slept".into()));
 }

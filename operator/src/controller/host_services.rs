@@ -116,11 +116,18 @@ impl ClusterServices {
 }
 
 impl HostServices for ClusterServices {
-    fn secret(&self, namespace: &str, name: &str, key: &str) -> Result<String, SecretError> {
+    fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+        within: Duration,
+    ) -> Result<String, SecretError> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let within = within.min(CALL_TIMEOUT);
         let found = self
             .runtime
-            .block_on(async { tokio::time::timeout(CALL_TIMEOUT, api.get_opt(name)).await })
+            .block_on(async { tokio::time::timeout(within, api.get_opt(name)).await })
             .map_err(|_| SecretError::Unavailable(format!("reading Secret {name} timed out")))?
             .map_err(|e| SecretError::Unavailable(format!("reading Secret {name}: {e}")))?
             .ok_or_else(|| {
@@ -145,7 +152,12 @@ impl HostServices for ClusterServices {
         Ok(value)
     }
 
-    fn http_get(&self, url: &str, headers: &[(String, String)]) -> Result<Response, HttpError> {
+    fn http_get(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        within: Duration,
+    ) -> Result<Response, HttpError> {
         let literal = url::Url::parse(url).ok().and_then(|u| match u.host() {
             Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
@@ -158,8 +170,9 @@ impl HostServices for ClusterServices {
                 "{ip} is {why}, which policies may not reach"
             )));
         }
-        self.runtime.block_on(async {
-            let mut request = self.http.client.get(url);
+        // The whole exchange, body included, within what is left of the call.
+        let exchange = async {
+            let mut request = self.http.client.get(url).timeout(within.min(CALL_TIMEOUT));
             for (k, v) in headers {
                 request = request.header(k, v);
             }
@@ -184,6 +197,11 @@ impl HostServices for ClusterServices {
                 body.extend_from_slice(&chunk);
             }
             Ok(Response { status, headers, body })
+        };
+        self.runtime.block_on(async {
+            tokio::time::timeout(within.min(CALL_TIMEOUT), exchange)
+                .await
+                .unwrap_or(Err(HttpError::Timeout))
         })
     }
 }

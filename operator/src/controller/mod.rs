@@ -40,6 +40,8 @@ pub struct Settings {
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
     pub policy_cache: Option<std::path::PathBuf>,
+    /// The policy engine's maxima, from the operator's memory limit.
+    pub policy_limits: crate::policy::EngineLimits,
     /// The one directory `Policy.spec.module.file` may name files below; `None` refuses
     /// every `file` module.
     pub policy_module_dir: Option<std::path::PathBuf>,
@@ -88,6 +90,7 @@ impl Default for Settings {
             namespaces: Vec::new(),
             backoff: BackoffSettings::default(),
             policy_cache: None,
+            policy_limits: Default::default(),
             policy_module_dir: None,
             policy_http_allow_private: false,
             external: connect_access::ExternalRules::default(),
@@ -128,7 +131,7 @@ impl Context {
         shutdown: Shutdown,
     ) -> Result<Self, crate::policy::PolicyError> {
         let engine = crate::policy::PolicyEngine::new(
-            crate::policy::EngineLimits::default(),
+            settings.policy_limits,
             settings.policy_cache.clone().map(crate::policy::cache::CompileCache::new),
         )?;
         let (cache, triggers) = connect_cache::ConnectCache::new(settings.resync);

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::error::Error;
 use super::{Context, events};
 use crate::crd::{Policy, PolicyModule};
-use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine, PolicyError};
+use crate::policy::{CallLimits, Grants, LoadedPolicy, PolicyEngine};
 
 /// The key a ConfigMap module is read from when `configMapRef.key` is not given.
 const DEFAULT_KEY: &str = "policy.wasm";
@@ -32,6 +32,8 @@ const MAX_MODULE_BYTES: usize = 64 << 20;
 #[derive(Clone)]
 pub struct Registered {
     pub generation: Option<i64>,
+    /// Where the module was read from, as the spec said then.
+    pub source: PolicyModule,
     pub digest: String,
     /// The loaded module, or why it did not load.
     pub module: Result<LoadedPolicy, String>,
@@ -117,28 +119,58 @@ async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, Er
     let namespace = policy.namespace().unwrap_or_default();
     let name = policy.name_any();
     let registry = &ctx.policies;
-    let bytes = read_module(&policy.spec.module, &namespace, &ctx).await;
-    let digest = bytes.as_ref().map(|b| format!("{:x}", Sha256::digest(b))).unwrap_or_default();
+    let spec = &policy.spec.module;
     let previous = registry.get(&namespace, &name);
+    let kept = previous.as_deref().and_then(|p| kept_module(p, spec));
+    // A URL module is pinned by its sha256: what was loaded for the pin is what the URL
+    // would serve, so it is not fetched again at every resync.
+    let bytes = match kept {
+        Some((_, digest)) if spec.url.is_some() => Ok(Read::Pinned(digest.to_owned())),
+        _ => read_module(spec, &namespace, &ctx).await.map(Read::Bytes),
+    };
+    let digest = match &bytes {
+        Ok(Read::Pinned(digest)) => digest.clone(),
+        Ok(Read::Bytes(b)) => format!("{:x}", Sha256::digest(b)),
+        Err(_) => kept.map(|(_, d)| d.to_owned()).unwrap_or_default(),
+    };
     let unchanged = previous.as_ref().is_some_and(|p| {
         p.generation == policy.metadata.generation && p.digest == digest && !digest.is_empty()
     });
+    if let (Err(e), Some(_)) = (&bytes, kept) {
+        // The source failed this time (a download, a ConfigMap read): the module last
+        // loaded from it goes on serving, and the failure is told.
+        let note = format!(
+            "{e}; still running the module last loaded from it (sha256 {digest}) until it can be read again"
+        );
+        events::publish(
+            &ctx,
+            policy.as_ref(),
+            EventType::Warning,
+            "PolicyRefreshFailed",
+            "Load",
+            &note,
+        )
+        .await;
+    }
     if !unchanged {
         let limits = limits(&policy, registry.engine.limits().default);
-        let module = match bytes {
-            Ok(bytes) => {
-                let engine = registry.engine.clone();
+        let module = match (bytes, kept) {
+            (Ok(Read::Bytes(bytes)), _) => {
                 let label = format!("{namespace}/{name}");
-                // Compiling takes tens of milliseconds of CPU: keep it off the async workers.
-                tokio::task::spawn_blocking(move || engine.load(&label, &bytes, Some(limits)))
+                registry
+                    .engine
+                    .queued_load(label, bytes, Some(limits))
                     .await
-                    .unwrap_or_else(|e| Err(PolicyError::Host(e.to_string())))
                     .map_err(|e| e.to_string())
             }
-            Err(e) => Err(e),
+            // Only the Policy's other fields changed: the same module, with its limits.
+            (_, Some((module, _))) => Ok(registry.engine.with_limits(module, limits)),
+            (Ok(Read::Pinned(_)), None) => unreachable!("a pin is only kept with its module"),
+            (Err(e), None) => Err(e),
         };
         let registered = Registered {
             generation: policy.metadata.generation,
+            source: spec.clone(),
             digest: digest.clone(),
             module,
             grants: grants(&policy, &namespace),
@@ -191,6 +223,24 @@ async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, Er
     write_status(&policy, &namespace, &registered, &ctx).await?;
     // ConfigMap and URL contents can change without the Policy changing; look again then.
     Ok(Requeue::requeue(ctx.settings.resync))
+}
+
+/// A module read for a reconcile.
+enum Read {
+    Bytes(Vec<u8>),
+    /// Not fetched: the module loaded for this sha256 pin, whose digest this is.
+    Pinned(String),
+}
+
+/// The module loaded before and its digest, if it loaded and came from the source the spec
+/// names now: a source the user changed is read again, and a failure then is not masked
+/// by the module it replaced.
+fn kept_module<'a>(
+    previous: &'a Registered,
+    spec: &PolicyModule,
+) -> Option<(&'a LoadedPolicy, &'a str)> {
+    let module = previous.module.as_ref().ok()?;
+    (previous.source == *spec).then_some((module, previous.digest.as_str()))
 }
 
 /// The module's bytes, or a message naming the field and the fix.
@@ -398,6 +448,7 @@ mod tests {
         };
         let registered = || Registered {
             generation: Some(1),
+            source: policy("ns", "x").spec.module,
             digest: "d".into(),
             module: Err("not loaded in this test".into()),
             grants: Grants::default(),
@@ -418,6 +469,40 @@ mod tests {
         registry.observe(&watcher::Event::InitDone);
         assert!(registry.get("ns", "b").is_some());
         assert!(registry.get("ns", "c").is_none(), "not named by the relist: gone");
+    }
+
+    #[test]
+    fn only_a_loaded_module_from_the_source_the_spec_still_names_is_kept() {
+        use super::*;
+        let engine = PolicyEngine::new(Default::default(), None).expect("the engine starts");
+        let module = |url: &str| PolicyModule {
+            config_map_ref: None,
+            url: Some(url.into()),
+            sha256: Some("ab".repeat(32)),
+            allow_http: false,
+            file: None,
+        };
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/policies/backoff.wasm");
+        let bytes = std::fs::read(path)
+            .unwrap_or_else(|e| panic!("{path}: {e}: run scripts/build-policies first"));
+        let loaded = engine.load("backoff", &bytes, None).expect("the backoff policy loads");
+        let registered = |module_spec: PolicyModule, module| Registered {
+            generation: Some(1),
+            source: module_spec,
+            digest: "ab".repeat(32),
+            module,
+            grants: Grants::default(),
+            settings: Vec::new(),
+            fail_closed: true,
+            inline_secrets: false,
+        };
+        let source = module("https://example.test/p.wasm");
+        let good = registered(source.clone(), Ok(loaded));
+        assert!(kept_module(&good, &source).is_some(), "same source, loaded: kept");
+        let moved = module("https://example.test/other.wasm");
+        assert!(kept_module(&good, &moved).is_none(), "another source: read again");
+        let failed = registered(source.clone(), Err("did not load".into()));
+        assert!(kept_module(&failed, &source).is_none(), "nothing good to keep");
     }
 
     #[test]

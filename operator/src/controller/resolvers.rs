@@ -320,15 +320,15 @@ async fn custom(ctx: &Context, p: &CustomPlugin, namespace: &str) -> Result<Plug
         extensions: Vec::new(),
     };
     let services = Arc::new(ClusterServices::new(ctx, policy_name));
-    let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
     let call_services = services.clone() as Arc<dyn HostServices>;
-    let outcome = tokio::task::spawn_blocking(move || {
-        engine.resolve(&module, &input, &grants, call_services)
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r.map_err(|e| e.to_string()));
+    let called = module.clone();
+    let outcome = ctx
+        .policies
+        .engine
+        .queued(&module, move |engine| engine.resolve(&called, &input, &grants, call_services))
+        .await
+        .map_err(|e| e.to_string());
     let redactor = Redactor::new(&Default::default(), services.secret_values());
     let (archive, _) =
         outcome.map_err(|e| redactor.redact(&format!("Policy {policy_name}: {e}")))?;

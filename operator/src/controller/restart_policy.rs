@@ -53,17 +53,17 @@ pub async fn ask(ctx: &Context, subject: &Subject<'_>) -> (Asked, Option<String>
     };
     let mut input = input(namespace, connector_name, observed, history, max_retry, now);
     input.settings = registered.settings.clone();
-    let engine = ctx.policies.engine.clone();
     let grants = registered.grants.clone();
     let services = Arc::new(super::host_services::ClusterServices::new(ctx, policy_name));
     let call_services: Arc<dyn policy::HostServices> = services.clone();
-    let call =
-        tokio::task::spawn_blocking(move || engine.decide(&module, &input, &grants, call_services))
-            .await
-            .map_err(|e| policy::PolicyError::Host(e.to_string()))
-            .and_then(|r| r)
-            .map(|(decision, _)| decision)
-            .map_err(|e| e.to_string());
+    let called = module.clone();
+    let call = ctx
+        .policies
+        .engine
+        .queued(&module, move |engine| engine.decide(&called, &input, &grants, call_services))
+        .await
+        .map(|(decision, _)| decision)
+        .map_err(|e| e.to_string());
     outcome(&label, call, services.secret_values(), registered.fail_closed)
 }
 

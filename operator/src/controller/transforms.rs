@@ -48,18 +48,19 @@ pub async fn apply(
                     extensions: Vec::new(),
                 };
                 let services = Arc::new(ClusterServices::new(ctx, name));
-                let engine = ctx.policies.engine.clone();
-                let (module, grants, call_services) = (
+                let (called, grants, call_services) = (
                     module.clone(),
                     registered.grants.clone(),
                     services.clone() as Arc<dyn HostServices>,
                 );
-                let result = tokio::task::spawn_blocking(move || {
-                    engine.transform(&module, &input, &grants, call_services)
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()));
+                let result = ctx
+                    .policies
+                    .engine
+                    .queued(module, move |engine| {
+                        engine.transform(&called, &input, &grants, call_services)
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
                 let read = services.secret_values();
                 let checked = result.and_then(|(out, _)| {
                     let out: BTreeMap<String, String> = out.into_iter().collect();

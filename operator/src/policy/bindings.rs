@@ -7,6 +7,8 @@ pub mod restart {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "restart-policy",
+        // Host functions may end the call: past its deadline, or past its host-call cap.
+        imports: { default: trappable },
         // serde: `sluice policy test` reads inputs and prints answers as JSON.
         additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
     });

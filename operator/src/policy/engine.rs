@@ -12,8 +12,7 @@ use std::{
 };
 
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    Trap,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
     component::{Component, HasSelf, Linker},
 };
 
@@ -21,11 +20,18 @@ use super::abi::{self, Signature, World};
 use super::bindings::{resolver, restart, transform, types};
 use super::cache::CompileCache;
 use super::error::PolicyError;
-use super::host::{Grants, HostCall, HostServices, HostState};
-use super::limits::{CallLimits, EngineLimits, MAX_CONFIG_BYTES, MAX_TEXT_BYTES};
+use super::host::{Grants, HostCall, HostServices, HostState, HostTrap};
+use super::limiter::{Limiter, MAX_CORE_INSTANCES, MAX_MEMORIES, MAX_TABLES};
+use super::limits::{
+    CallLimits, EngineLimits, MAX_CONFIG_BYTES, MAX_HOST_CALL_BYTES, MAX_HOST_CALLS, MAX_TEXT_BYTES,
+};
+use super::queue::Queue;
 
 /// How often the epoch advances; a call's timeout is counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// How long past its timeout a queued call is awaited before its caller goes on without
+/// it: the call itself is stopped by its deadline, this only covers a host that hangs.
+const OUTER_GRACE: Duration = Duration::from_millis(500);
 
 /// The wasmtime engine with Sluice's settings, shared by every policy.
 #[derive(Clone)]
@@ -36,6 +42,7 @@ pub struct PolicyEngine {
     wasi_linker: Arc<Linker<HostState>>,
     cache: Option<CompileCache>,
     limits: EngineLimits,
+    queue: Arc<Queue>,
 }
 
 /// A compiled policy, ready for calls.
@@ -66,44 +73,6 @@ pub struct CallReport {
     pub host_calls: Vec<HostCall>,
 }
 
-/// Memory and table growth under the call's cap. Refusing growth traps the guest at once
-/// (rather than letting its allocator abort with a bare `unreachable`), and the refusal is
-/// remembered so the error can say what was asked for.
-pub(crate) struct Limiter {
-    memory_bytes: u64,
-    refused: Option<u64>,
-    /// The most linear memory granted during the call, for the memory metric.
-    peak: u64,
-}
-
-impl ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired as u64 > self.memory_bytes {
-            self.refused = Some(desired as u64);
-            return Err(wasmtime::Error::msg(format!(
-                "memory limit of {} bytes reached",
-                self.memory_bytes
-            )));
-        }
-        self.peak = self.peak.max(desired as u64);
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
-}
-
 impl PolicyEngine {
     /// An engine with `limits`; compiled components are cached in `cache` when given.
     pub fn new(limits: EngineLimits, cache: Option<CompileCache>) -> Result<Self, PolicyError> {
@@ -111,11 +80,21 @@ impl PolicyEngine {
         config.wasm_component_model(true);
         config.consume_fuel(true);
         config.epoch_interruption(true);
+        // Threads would run guest code outside the call's Store and deadline, and a shared
+        // memory outlives the call: neither is offered (wasmtime is built without its
+        // `threads` feature, so the proposal is off, and shared memories are refused).
+        config.shared_memory(false);
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(limits.concurrent_calls);
-        pool.total_core_instances(limits.concurrent_calls * 2);
-        pool.total_memories(limits.concurrent_calls * 2);
-        pool.total_tables(limits.concurrent_calls * 2);
+        // Every call the queue admits finds its slots: the pool holds what the limiter lets
+        // one call create, times the calls that may run at once.
+        let calls = limits.concurrent_calls;
+        pool.total_component_instances(calls);
+        pool.total_core_instances(calls * MAX_CORE_INSTANCES as u32);
+        pool.total_memories(calls * MAX_MEMORIES as u32);
+        pool.total_tables(calls * MAX_TABLES as u32);
+        pool.max_core_instances_per_component(MAX_CORE_INSTANCES as u32);
+        pool.max_memories_per_component(MAX_MEMORIES as u32);
+        pool.max_tables_per_component(MAX_TABLES as u32);
         pool.max_memory_size(limits.max.memory_bytes as usize);
         // A policy call touches a few dozen pages. Returning them to the kernel after every
         // call and faulting them in again on the next costs more than the call itself (page
@@ -135,14 +114,60 @@ impl PolicyEngine {
         restart::RestartPolicy::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(host)?;
         let mut wasi_linker = linker.clone();
-        wasmtime_wasi::p2::add_to_linker_sync(&mut wasi_linker).map_err(host)?;
+        super::wasi::add_to_linker(&mut wasi_linker).map_err(host)?;
         Ok(Self {
             engine,
             linker: Arc::new(linker),
             wasi_linker: Arc::new(wasi_linker),
             cache,
             limits,
+            queue: Arc::new(Queue::new(&limits)),
         })
+    }
+
+    /// Loads `module` as [`load`](Self::load) does, off the async runtime and with at most
+    /// a few compiles at once: a compile takes tens of milliseconds to seconds of CPU, and a
+    /// burst of new Policies must not take every core from the reconcilers.
+    pub async fn queued_load(
+        &self,
+        name: String,
+        module: Vec<u8>,
+        limits: Option<CallLimits>,
+    ) -> Result<LoadedPolicy, PolicyError> {
+        let permit = self.queue.compile().await;
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _held = permit;
+            engine.load(&name, &module, limits)
+        })
+        .await
+        .unwrap_or_else(|e| Err(PolicyError::Host(e.to_string())))
+    }
+
+    /// Runs `call` (one of [`decide`](Self::decide), [`transform`](Self::transform),
+    /// [`resolve`](Self::resolve)) for `policy` once the queue admits it: a call slot and
+    /// its memory under the operator-wide budget, waited for at most the call's timeout. It
+    /// runs on a blocking thread, and is awaited at most a little past its timeout whatever
+    /// the guest or a host call does.
+    pub async fn queued<R: Send + 'static>(
+        &self,
+        policy: &LoadedPolicy,
+        call: impl FnOnce(&PolicyEngine) -> Result<R, PolicyError> + Send + 'static,
+    ) -> Result<R, PolicyError> {
+        let limits = policy.limits;
+        let admitted = self.queue.admit(limits).await?;
+        let engine = self.clone();
+        // The admission moves into the thread, so a call the caller stopped waiting for
+        // still holds its slot and memory until it has really ended.
+        let task = tokio::task::spawn_blocking(move || {
+            let _held = admitted;
+            call(&engine)
+        });
+        match tokio::time::timeout(limits.timeout + OUTER_GRACE, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(PolicyError::Host(e.to_string())),
+            Err(_) => Err(PolicyError::Timeout(limits.timeout)),
+        }
     }
 
     pub fn limits(&self) -> &EngineLimits {
@@ -195,6 +220,12 @@ impl PolicyEngine {
             pre,
             limits: limits.unwrap_or(self.limits.default).within(&self.limits.max),
         })
+    }
+
+    /// `policy` with other limits (held within the operator's maxima), without loading it
+    /// again.
+    pub fn with_limits(&self, policy: &LoadedPolicy, limits: CallLimits) -> LoadedPolicy {
+        LoadedPolicy { limits: limits.within(&self.limits.max), ..policy.clone() }
     }
 
     fn signature(&self, component: &Component) -> Result<Signature, PolicyError> {
@@ -286,24 +317,28 @@ impl PolicyEngine {
         run: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<(R, CallReport), PolicyError> {
         let limits = policy.limits;
+        let started = Instant::now();
         let state = HostState {
             grants: grants.clone(),
             services,
             calls: Vec::new(),
+            host_calls: 0,
+            deadline: started + limits.timeout,
             read: Vec::new(),
-            limiter: Limiter { memory_bytes: limits.memory_bytes, refused: None, peak: 0 },
+            limiter: Limiter::new(limits.memory_bytes),
             policy: policy.name.clone(),
             wasi: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(limits.fuel).map_err(|e| PolicyError::Host(format!("{e:#}")))?;
+        // Counted by wasmtime before a host call's arguments are copied out of the guest.
+        store.set_hostcall_fuel(MAX_HOST_CALL_BYTES);
 
         let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let started = Instant::now();
         let outcome = run(&mut store);
         let elapsed = started.elapsed();
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
@@ -311,12 +346,12 @@ impl PolicyEngine {
         let report = CallReport { fuel_used, elapsed, host_calls: state.calls };
         let result = match outcome {
             Ok(value) => Ok((value, report)),
-            Err(e) => Err(classify(&e, &limits, state.limiter.refused)),
+            Err(e) => Err(classify(&e, &limits, state.limiter.refused())),
         };
         let usage = crate::metrics::PolicyUse {
             took: elapsed,
             fuel: fuel_used,
-            memory: state.limiter.peak,
+            memory: state.limiter.peak(),
         };
         let outcome = match &result {
             Ok(_) => "ok",
@@ -344,9 +379,18 @@ fn classify(e: &wasmtime::Error, limits: &CallLimits, refused: Option<u64>) -> P
     if let Some(requested) = refused {
         return PolicyError::MemoryLimit { requested, limit: limits.memory_bytes };
     }
+    match e.downcast_ref::<HostTrap>() {
+        Some(HostTrap::TooManyCalls) => return PolicyError::TooManyHostCalls(MAX_HOST_CALLS),
+        Some(HostTrap::DeadlinePassed) => return PolicyError::Timeout(limits.timeout),
+        None => {}
+    }
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => PolicyError::OutOfFuel { fuel: limits.fuel },
         Some(Trap::Interrupt) => PolicyError::Timeout(limits.timeout),
+        // wasmtime's own error type for it is private; its message is what it exposes.
+        _ if format!("{e:#}").contains("fuel allocated for hostcalls has been exhausted") => {
+            PolicyError::HostCallTooLarge(MAX_HOST_CALL_BYTES)
+        }
         _ => PolicyError::Trap { detail: first_line(e) },
     }
 }

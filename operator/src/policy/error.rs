@@ -30,6 +30,16 @@ pub enum PolicyError {
     Timeout(Duration),
     #[error("the policy asked for {requested} bytes of memory; its limit is {limit} bytes")]
     MemoryLimit { requested: u64, limit: u64 },
+    #[error(
+        "the policy made more than {0} host calls in one call: it loops on log, secrets or http"
+    )]
+    TooManyHostCalls(usize),
+    #[error("the policy passed more than {0} bytes to one host call")]
+    HostCallTooLarge(usize),
+    #[error(
+        "the policy waited {waited:?} for one of the operator's {slots} policy call slots and its memory share, all taken by other calls: the call was not run (it is tried again at the next reconcile)"
+    )]
+    Busy { slots: u32, waited: Duration },
     #[error("the policy trapped: {detail}")]
     Trap { detail: String },
     #[error("the policy's answer is unusable: {detail}")]

@@ -14,7 +14,9 @@ pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod limiter;
 pub mod limits;
+mod queue;
 pub mod tool;
 pub mod wasi;
 

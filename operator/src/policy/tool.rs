@@ -2,7 +2,7 @@
 //! goes near a cluster. Inputs and answers are the ABI types as JSON (field names as in the
 //! WIT, with `_` for `-`).
 
-use std::{collections::BTreeMap, path::Path, sync::Arc};
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -53,7 +53,7 @@ fn ok() -> u16 {
 }
 
 impl HostServices for Fixtures {
-    fn secret(&self, _: &str, name: &str, key: &str) -> Result<String, SecretError> {
+    fn secret(&self, _: &str, name: &str, key: &str, _: Duration) -> Result<String, SecretError> {
         self.secrets
             .get(name)
             .and_then(|keys| keys.get(key))
@@ -61,7 +61,12 @@ impl HostServices for Fixtures {
             .ok_or_else(|| SecretError::NotFound(format!("Secret {name} has no key {key}")))
     }
 
-    fn http_get(&self, url: &str, _: &[(String, String)]) -> Result<Response, HttpError> {
+    fn http_get(
+        &self,
+        url: &str,
+        _: &[(String, String)],
+        _: Duration,
+    ) -> Result<Response, HttpError> {
         let f =
             self.http.get(url).ok_or_else(|| HttpError::Failed(format!("no fixture for {url}")))?;
         Ok(Response { status: f.status, headers: vec![], body: f.body.clone().into_bytes() })
@@ -69,7 +74,9 @@ impl HostServices for Fixtures {
 }
 
 /// What `sluice policy test` prints: the answer, the fuel and time used, every host call.
-pub fn test(
+/// The call goes through the engine's queue as in the operator: on a blocking thread, and
+/// awaited no longer than its timeout.
+pub async fn test(
     module: &Path,
     input: &Path,
     settings: Option<&Path>,
@@ -109,20 +116,24 @@ pub fn test(
             input_name(world)
         )
     };
+    let called = policy.clone();
     let (answer, report) = match policy.signature.world {
         World::RestartPolicy => {
             let input = serde_json::from_value(input).map_err(bad_input)?;
-            let (d, r) = engine.decide(&policy, &input, &grants, services)?;
+            let call = move |e: &PolicyEngine| e.decide(&called, &input, &grants, services);
+            let (d, r) = engine.queued(&policy, call).await?;
             (json!({ "decision": d }), r)
         }
         World::ConfigTransform => {
             let input = serde_json::from_value(input).map_err(bad_input)?;
-            let (c, r) = engine.transform(&policy, &input, &grants, services)?;
+            let call = move |e: &PolicyEngine| e.transform(&called, &input, &grants, services);
+            let (c, r) = engine.queued(&policy, call).await?;
             (json!({ "config": c.into_iter().collect::<BTreeMap<_, _>>() }), r)
         }
         World::PluginResolver => {
             let input = serde_json::from_value(input).map_err(bad_input)?;
-            let (a, r) = engine.resolve(&policy, &input, &grants, services)?;
+            let call = move |e: &PolicyEngine| e.resolve(&called, &input, &grants, services);
+            let (a, r) = engine.queued(&policy, call).await?;
             (json!({ "archive": a }), r)
         }
     };

@@ -3,10 +3,19 @@
 //! No files, environment, arguments, sockets or stdin; stdout and stderr go nowhere; the
 //! clocks stand still at the Unix epoch and random numbers repeat, so a decision still
 //! depends on its input alone and replays.
+//!
+//! Nothing in it blocks. wasmtime-wasi's clock subscriptions wait on real time and its
+//! `poll` blocks the calling thread, where epoch interruption cannot reach (it fires in
+//! guest code only): a guest that sleeps a million seconds would hold its thread and its
+//! pool slot that long. Here a clock subscription is ready at once, as it is on a clock
+//! that stands still; a guest waiting for time to pass loops in its own code, where fuel
+//! and the deadline stop it. No other pollable can wait: there are no files or sockets,
+//! stdin is empty and stdout and stderr discard.
 
 use std::time::Duration;
 
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Linker, Resource, ResourceTable};
+use wasmtime_wasi::p2::{DynPollable, Pollable};
 use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView,
     WasiView,
@@ -66,6 +75,38 @@ impl WasiView for HostState {
         let state = self.wasi.get_or_insert_with(|| Box::new(WasiState::new()));
         WasiCtxView { ctx: &mut state.ctx, table: &mut state.table }
     }
+}
+
+/// The monotonic clock interface of the WASI this host links (wasmtime-wasi's own WIT);
+/// guests importing any 0.2.x reach it through the linker's semver matching.
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+/// Adds WASI to `linker`, with clock subscriptions that never wait.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap("subscribe-duration", |mut store, (_,): (u64,)| {
+        Ok((elapsed(store.data_mut().ctx().table)?,))
+    })?;
+    clock.func_wrap("subscribe-instant", |mut store, (_,): (u64,)| {
+        Ok((elapsed(store.data_mut().ctx().table)?,))
+    })?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// A clock subscription that is ready at once.
+fn elapsed(table: &mut ResourceTable) -> wasmtime::Result<Resource<DynPollable>> {
+    let ready = table.push(Elapsed)?;
+    wasmtime_wasi::p2::subscribe(table, ready)
+}
+
+struct Elapsed;
+
+#[async_trait::async_trait]
+impl Pollable for Elapsed {
+    async fn ready(&mut self) {}
 }
 
 /// Whether `import` is a WASI 0.2 interface this host can link.

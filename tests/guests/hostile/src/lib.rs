@@ -1,6 +1,6 @@
 //! A restart policy that does what its `mode` setting says, so each way a guest can misbehave
 //! is one test of the host: `loop`, `memory`, `trap`, `huge-output`, `secret`, `http`,
-//! `log-flood`, `log-secret`; anything else answers `restart-failed-tasks("ok")`.
+//! `log-flood`, `log-secret`, `host-call-flood`, `huge-host-argument`; anything else answers `restart-failed-tasks("ok")`.
 
 use sluice_plugin_sdk::host::{self, Level};
 use sluice_plugin_sdk::property;
@@ -42,10 +42,18 @@ impl Guest for Hostile {
                 Err(e) => RestartDecision::Nothing(format!("{e:?}")),
             },
             "log-flood" => {
-                for i in 0..10_000 {
+                // Under the host-call cap (1000), far over the 100 lines a call keeps.
+                for i in 0..900 {
                     host::log(Level::Info, &format!("line {i} {}", "y".repeat(5000)));
                 }
                 RestartDecision::Nothing("logged".into())
+            }
+            "host-call-flood" => loop {
+                host::log(Level::Trace, "again");
+            },
+            "huge-host-argument" => {
+                host::log(Level::Info, &"z".repeat(2 << 20));
+                RestartDecision::Nothing("logged two megabytes".into())
             }
             _ => RestartDecision::RestartFailedTasks("ok".into()),
         }
