@@ -697,6 +697,59 @@ fn a_restart_policy_module_drives_recovery_and_a_broken_one_fails_closed() {
 }
 
 #[test]
+fn hostile_policies_under_the_operator_end_within_their_limits_and_others_go_on() {
+    let case = Case::new("hostile", "connect", &[]);
+    let ns = case.ns.as_str();
+    // Each Policy misbehaves its own way. The loop gets the most fuel a Policy may have
+    // and a deadline shorter than that fuel lasts, so its deadline stops it.
+    let hostile = [
+        ("sleeper", "python-sleep.wasm", "sleep", 1000, "slept"),
+        ("looper", "guest-hostile.wasm", "loop", 50, "did not return within 50ms"),
+        ("flooder", "guest-hostile.wasm", "host-call-flood", 1000, "more than 1000 host calls"),
+        ("hog", "guest-hostile.wasm", "memory", 1000, "bytes of memory; its limit is"),
+    ];
+    for (policy, file, mode, timeout_ms, _) in hostile {
+        case.env.apply(&format!(
+            "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: {policy}\n  namespace: {ns}\nspec:\n  module:\n    file: {file}\n  settings:\n    mode: {mode}\n  limits:\n    fuel: 1000000000\n    timeoutMs: {timeout_ms}\n"
+        ));
+    }
+    for (policy, ..) in hostile {
+        wait_for(&format!("Policy {policy} Ready"), WAIT, || {
+            let s = case.env.get_json(&["get", "policy", policy, "-n", ns])["status"].clone();
+            if Case::condition(&s, "Ready")["status"] == "True" {
+                Ok(())
+            } else {
+                Err(s.to_string())
+            }
+        });
+    }
+    for (policy, ..) in hostile {
+        let file = case.env.work_dir.join(format!("{ns}-{policy}-never/out.txt"));
+        case.apply_connector(
+            policy,
+            &policy_sink_spec(&case.name(policy), file.to_str().unwrap(), policy, &case.url),
+        );
+    }
+    // A connector with no policy, applied while the hostile ones are being asked.
+    let quiet = case.name("quiet");
+    case.apply_connector("quiet", &source_spec(&quiet, "/dev/null", &quiet, "running", &case.url));
+    for (policy, _, _, _, outcome) in hostile {
+        let status = case.wait_status(policy, &format!("{policy}'s outcome"), |s| {
+            s["lastDecision"]["reason"].as_str().is_some_and(|r| r.contains(outcome))
+        });
+        let reason = status["lastDecision"]["reason"].as_str().unwrap().to_owned();
+        assert!(reason.contains(&format!("restart policy {ns}/{policy}")), "{reason}");
+    }
+    case.wait_status("quiet", "the quiet connector RUNNING", |s| s["connectorState"] == "RUNNING");
+    // Every hostile call ended in its limits, so the operator answers and stays healthy.
+    let (code, body) = case.operator.endpoint("GET", "/healthz");
+    assert_eq!(code, 200, "{body}");
+    let restarts =
+        case.writes_from_operator().into_iter().filter(|(_, p)| p.contains("/restart")).count();
+    assert_eq!(restarts, 0, "no policy decided a restart, and failurePolicy Fail restarts nothing");
+}
+
+#[test]
 fn config_transforms_resolve_secrets_into_the_config_only_where_the_policy_allows() {
     let case = Case::new("transform", "connect", &[]);
     case.module_configmap("secret-transform", "secret-transform");
