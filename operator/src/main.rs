@@ -105,6 +105,12 @@ struct RunArgs {
     /// Seconds a connector must stay healthy before its restart count resets.
     #[arg(long, env = "SLUICE_HEALTHY_RESET_SECONDS", default_value_t = 600)]
     healthy_reset_seconds: u64,
+    /// Seconds a Connector being deleted waits for Connect to accept deleting its connector
+    /// (Connect down, unreachable, or its credentials missing); then the Connector is let go
+    /// and a DeleteAbandoned Event names what was left on Connect. The annotation
+    /// `sluice.dev/abandon-on-delete=true` lets one go at the first failure.
+    #[arg(long, env = "SLUICE_DELETE_TIMEOUT_SECONDS", default_value_t = 600)]
+    delete_timeout_seconds: u64,
     /// Let Connectors that name an external cluster (`spec.connectRest`) adopt connectors
     /// Sluice did not create, with `sluice.dev/adopt=true`. A Sluice-managed Connect allows
     /// it on itself (`spec.connectorAccess.allowAdoption`).
@@ -227,6 +233,7 @@ impl RunArgs {
                 cap: Duration::from_secs(self.restart_backoff_max_seconds.max(base)),
                 healthy_reset: Duration::from_secs(self.healthy_reset_seconds),
             },
+            delete_timeout: Duration::from_secs(self.delete_timeout_seconds),
             policy_cache: self.policy_cache_dir.clone(),
             policy_limits: self
                 .memory_limit

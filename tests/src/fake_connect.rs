@@ -80,8 +80,9 @@ impl FakeConnect {
                     return;
                 }
                 let Ok(stream) = stream else { continue };
-                let (state, log, requests) = (state.clone(), log.clone(), requests.clone());
-                thread::spawn(move || serve(stream, &state, &log, &requests));
+                let (state, log, requests, stop) =
+                    (state.clone(), log.clone(), requests.clone(), stop.clone());
+                thread::spawn(move || serve(stream, &state, &log, &requests, &stop));
             }
         });
         fake
@@ -129,7 +130,15 @@ impl Drop for FakeConnect {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>, log: &Mutex<Vec<Seen>>, requests: &AtomicU64) {
+/// Serves one connection. Once the fake is stopped, no request is answered on any
+/// connection, open keep-alive ones included: the connection closes, as a dead worker's does.
+fn serve(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    log: &Mutex<Vec<Seen>>,
+    requests: &AtomicU64,
+    stop: &AtomicBool,
+) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut stream = stream;
     // Keep-alive: serve requests on this connection until the client closes it.
@@ -158,7 +167,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, log: &Mutex<Vec<Seen>>, reques
             }
         }
         let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        if reader.read_exact(&mut body).is_err() || stop.load(Ordering::Relaxed) {
             return;
         }
         requests.fetch_add(1, Ordering::Relaxed);

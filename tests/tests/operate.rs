@@ -284,3 +284,60 @@ subjects: [{{kind: ServiceAccount, name: read-only, namespace: {ns}}}]
     );
     env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn a_connector_whose_connect_is_gone_for_good_can_still_be_deleted() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("gone");
+    let fake = FakeConnect::start();
+    let args = ["--resync-seconds", "2", "--delete-timeout-seconds", "5"];
+    let _op = Operator::start_with(&env, &ns, &args);
+    for name in ["asks", "waits"] {
+        env.apply(&connector(&ns, name, &fake.url));
+        wait_for(&format!("{name} Ready"), WAIT, || ready(&env, &ns, name));
+    }
+    // The cluster goes away for good.
+    drop(fake);
+    let gone = |name: &str| {
+        wait_for(&format!("{name} deleted"), WAIT, || {
+            let out = env.kubectl(&["get", "connector", name, "-n", &ns]);
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            if !out.status.success() && text.contains("NotFound") { Ok(()) } else { Err(text) }
+        })
+    };
+    let event = |name: &str, reason: &str| {
+        wait_for(&format!("a {reason} Event on {name}"), WAIT, || {
+            let events = env.events_of(&ns, name);
+            events
+                .iter()
+                .find(|e| e.starts_with(&format!("{reason}:")))
+                .cloned()
+                .ok_or_else(|| format!("{events:?}"))
+        })
+    };
+
+    // Asked for: let go at the first failure.
+    env.kubectl_ok(&[
+        "annotate",
+        "connector",
+        "asks",
+        "-n",
+        &ns,
+        "sluice.dev/abandon-on-delete=true",
+    ]);
+    env.kubectl_ok(&["delete", "connector", "asks", "-n", &ns, "--wait=false"]);
+    gone("asks");
+    let abandoned = event("asks", "DeleteAbandoned");
+    assert!(abandoned.contains("Left connector(s) asks on"), "{abandoned}");
+    assert!(abandoned.contains("sluice.dev/abandon-on-delete=true"), "{abandoned}");
+
+    // Not asked for: retried, then let go at the deadline (5 s here, 10 min by default).
+    env.kubectl_ok(&["delete", "connector", "waits", "-n", &ns, "--wait=false"]);
+    let failed = event("waits", "DeleteFailed");
+    assert!(failed.contains("will retry"), "{failed}");
+    gone("waits");
+    let abandoned = event("waits", "DeleteAbandoned");
+    assert!(abandoned.contains("Left connector(s) waits on"), "{abandoned}");
+    assert!(abandoned.contains("did not accept the delete for 5s"), "{abandoned}");
+}

@@ -3,6 +3,7 @@
 //! and the status that describes it (`status`). Nothing here does I/O.
 
 pub mod annotations;
+pub mod deletion;
 pub mod desired;
 pub mod observed;
 pub mod plan;

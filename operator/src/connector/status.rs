@@ -149,21 +149,9 @@ fn observe_into(
         (Some(state), Some(generation)) => Some(HeldState { state, generation }),
         _ => None,
     };
-    status.connector_state = observed.and_then(|o| o.raw_state.clone());
-    status.worker_id = observed.and_then(|o| o.worker_id.clone());
-    status.tasks = observed
-        .map(|o| {
-            o.tasks
-                .iter()
-                .map(|t| TaskStatus {
-                    id: t.id,
-                    state: t.raw_state.clone(),
-                    worker_id: t.worker_id.clone(),
-                    trace: t.trace.as_deref().map(trim_trace),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    status.connector_state = observed.and_then(|o| o.raw_state.as_deref().map(worker_text));
+    status.worker_id = observed.and_then(|o| o.worker_id.as_deref().map(worker_text));
+    status.tasks = observed.map(|o| listed_tasks(&o.tasks)).unwrap_or_default();
     status.tasks_ready = observed.map(|o| format!("{}/{}", o.running_tasks(), o.tasks.len()));
     status.restart_count = i32::try_from(plan.history.count).unwrap_or(i32::MAX);
     status.last_restart_time = plan.history.last_restart.map(Time);
@@ -346,6 +334,39 @@ fn describe_actions(actions: &[Action]) -> String {
 
 fn trim_trace(trace: &str) -> String {
     crate::text::truncate(trace, TRACE_LIMIT, "\n... (trimmed)")
+}
+
+/// Tasks listed in a status, and of those, tasks shown with their trace. `taskMax` has no
+/// upper bound, and a status over the API server's object limit could never be written:
+/// 100 tasks with 10 traces stay under 32 KiB. `tasksReady` still counts every task.
+const MAX_LISTED_TASKS: usize = 100;
+const MAX_TRACES: usize = 10;
+/// A state or worker id as the worker reported it, cut to a length no real one reaches.
+const MAX_WORKER_TEXT: usize = 256;
+
+fn worker_text(text: &str) -> String {
+    crate::text::truncate(text, MAX_WORKER_TEXT, "…")
+}
+
+/// The tasks a status lists: failed tasks first, so a failure is never left out, then by id.
+fn listed_tasks(tasks: &[crate::connector::observed::ObservedTask]) -> Vec<TaskStatus> {
+    let mut chosen: Vec<_> = tasks.iter().collect();
+    chosen.sort_by_key(|t| (t.state != ConnectorRunState::Failed, t.id));
+    chosen.truncate(MAX_LISTED_TASKS);
+    chosen.sort_by_key(|t| t.id);
+    let mut traces = 0;
+    chosen
+        .into_iter()
+        .map(|t| TaskStatus {
+            id: t.id,
+            state: worker_text(&t.raw_state),
+            worker_id: t.worker_id.as_deref().map(worker_text),
+            trace: t.trace.as_deref().filter(|_| traces < MAX_TRACES).map(|trace| {
+                traces += 1;
+                trim_trace(trace)
+            }),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -549,6 +570,36 @@ mod tests {
             let got = progressing_after(previous, o, plan);
             assert_eq!((got.0.as_str(), got.1.as_str()), (status, reason), "{case}");
         }
+    }
+
+    #[test]
+    fn a_status_lists_at_most_100_tasks_failed_first_with_10_traces() {
+        use crate::connector::observed::ObservedTask;
+        let tasks: Vec<ObservedTask> = (0..5000)
+            .map(|id| {
+                let failed = id % 1000 == 999;
+                ObservedTask {
+                    id,
+                    state: if failed {
+                        ConnectorRunState::Failed
+                    } else {
+                        ConnectorRunState::Running
+                    },
+                    raw_state: if failed { "FAILED" } else { "RUNNING" }.into(),
+                    worker_id: Some("w".repeat(10_000)),
+                    trace: failed.then(|| "at x\n".repeat(10_000)),
+                }
+            })
+            .collect();
+        let listed = listed_tasks(&tasks);
+        assert_eq!(listed.len(), 100);
+        let failed: Vec<i32> =
+            listed.iter().filter(|t| t.state == "FAILED").map(|t| t.id).collect();
+        assert_eq!(failed, [999, 1999, 2999, 3999, 4999], "every failed task is listed");
+        assert!(listed.windows(2).all(|w| w[0].id < w[1].id), "listed by id");
+        assert_eq!(listed.iter().filter(|t| t.trace.is_some()).count(), 5);
+        let size = serde_json::to_string(&listed).unwrap().len();
+        assert!(size < 64 << 10, "{size} bytes");
     }
 
     #[test]

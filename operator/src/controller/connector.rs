@@ -580,8 +580,11 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
-        // The Connect is there and its credentials will be: the finalizer waits for them.
-        Err(AccessError::Pending(message)) => return Err(Error::DeleteFailed(message)),
+        // The Connect is there and its credentials should be: the finalizer waits for them,
+        // up to the deadline.
+        Err(AccessError::Pending(message)) => {
+            return give_up_or_retry(connector, ctx, &names, "Connect", message).await;
+        }
         Err(AccessError::Spec(message)) => {
             // Without a way to reach Connect the connector cannot be deleted; keeping the
             // finalizer would block the namespace forever, so let the resource go and say so.
@@ -601,20 +604,10 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
             return Ok(Requeue::await_change());
         }
     };
-    for name in names {
+    for (i, name) in names.iter().enumerate() {
         if let Err(e) = target.client.delete(name).await {
-            let message =
-                format!("cannot delete connector {name} from {}: {e}; will retry", target.label);
-            events::publish(
-                ctx,
-                connector,
-                EventType::Warning,
-                "DeleteFailed",
-                "DeleteConnector",
-                &message,
-            )
-            .await;
-            return Err(Error::DeleteFailed(message));
+            let message = format!("cannot delete connector {name} from {}: {e}", target.label);
+            return give_up_or_retry(connector, ctx, &names[i..], &target.label, message).await;
         }
         ctx.cache.forget(&target.key, name).await;
         let note = format!("Deleted connector {name} from {}", target.label);
@@ -630,6 +623,60 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
     }
     ctx.cache.invalidate(&target.key).await;
     Ok(Requeue::await_change())
+}
+
+/// After a failed delete: retry (an error, so the runner backs off), or, past the deadline
+/// or with the Connector's say-so, let it go with a Warning naming what was left on Connect.
+async fn give_up_or_retry(
+    connector: &Connector,
+    ctx: &Context,
+    left_on_connect: &[&str],
+    cluster: &str,
+    error: String,
+) -> Result<Requeue, Error> {
+    use crate::connector::deletion::{AfterFailure, after_failure};
+    let requested = connector.metadata.deletion_timestamp.as_ref().map(|t| t.0);
+    let decision = after_failure(
+        connector.annotations(),
+        requested,
+        jiff::Timestamp::now(),
+        ctx.settings.delete_timeout,
+    );
+    match decision {
+        AfterFailure::Retry { left } => {
+            let message = format!(
+                "{error}; will retry, and after {}s more let the Connector go (or now, with {}=true)",
+                left.as_secs(),
+                crate::connector::deletion::ABANDON_ON_DELETE
+            );
+            events::publish(
+                ctx,
+                connector,
+                EventType::Warning,
+                "DeleteFailed",
+                "DeleteConnector",
+                &message,
+            )
+            .await;
+            Err(Error::DeleteFailed(message))
+        }
+        AfterFailure::Release(why) => {
+            let note = format!(
+                "Left connector(s) {} on {cluster}: {why}; the last attempt: {error}. Delete them there by hand if that cluster comes back",
+                left_on_connect.join(", ")
+            );
+            events::publish(
+                ctx,
+                connector,
+                EventType::Warning,
+                "DeleteAbandoned",
+                "DeleteConnector",
+                &note,
+            )
+            .await;
+            Ok(Requeue::await_change())
+        }
+    }
 }
 
 /// The Connect cluster of `connector`, as the operator's settings reach it.

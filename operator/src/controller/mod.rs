@@ -40,6 +40,9 @@ pub struct Settings {
     pub backoff: BackoffSettings,
     /// Where compiled policies are cached across restarts; `None` compiles every time.
     pub policy_cache: Option<std::path::PathBuf>,
+    /// How long a Connector being deleted waits for Connect to accept the delete before it
+    /// is let go with what was left on Connect named in an Event.
+    pub delete_timeout: Duration,
     /// The policy engine's maxima, from the operator's memory limit.
     pub policy_limits: crate::policy::EngineLimits,
     /// The one directory `Policy.spec.module.file` may name files below; `None` refuses
@@ -91,6 +94,7 @@ impl Default for Settings {
             backoff: BackoffSettings::default(),
             policy_cache: None,
             policy_limits: Default::default(),
+            delete_timeout: Duration::from_secs(600),
             policy_module_dir: None,
             policy_http_allow_private: false,
             external: connect_access::ExternalRules::default(),

@@ -168,13 +168,15 @@ async fn reconcile(policy: Arc<Policy>, ctx: Arc<Context>) -> Result<Requeue, Er
             (Ok(Read::Pinned(_)), None) => unreachable!("a pin is only kept with its module"),
             (Err(e), None) => Err(e),
         };
+        let settings = settings(policy.spec.settings.as_ref());
+        let module = settings_fit(&settings).and(module);
         let registered = Registered {
             generation: policy.metadata.generation,
             source: spec.clone(),
             digest: digest.clone(),
             module,
             grants: grants(&policy, &namespace),
-            settings: settings(policy.spec.settings.as_ref()),
+            settings,
             inline_secrets: policy
                 .spec
                 .capabilities
@@ -393,6 +395,21 @@ pub fn settings(settings: Option<&serde_json::Value>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The most settings a module receives per call, keys and values together: they are
+/// copied into every call.
+const MAX_SETTINGS_BYTES: usize = 64 << 10;
+
+/// Whether the settings, as the module receives them, fit [`MAX_SETTINGS_BYTES`].
+fn settings_fit(settings: &[(String, String)]) -> Result<(), String> {
+    let size: usize = settings.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_SETTINGS_BYTES {
+        return Err(format!(
+            "spec.settings is {size} bytes as the module receives them; the limit is {MAX_SETTINGS_BYTES}: keep settings to parameters, and put data the module needs in the module or a Secret it reads"
+        ));
+    }
+    Ok(())
+}
+
 fn grants(policy: &Policy, namespace: &str) -> Grants {
     let caps = policy.spec.capabilities.clone().unwrap_or_default();
     Grants {
@@ -503,6 +520,17 @@ mod tests {
         assert!(kept_module(&good, &moved).is_none(), "another source: read again");
         let failed = registered(source.clone(), Err("did not load".into()));
         assert!(kept_module(&failed, &source).is_none(), "nothing good to keep");
+    }
+
+    #[test]
+    fn settings_past_64_kib_are_refused_naming_the_field() {
+        use super::*;
+        let small = settings(Some(&serde_json::json!({ "mode": "loop", "n": 3 })));
+        assert_eq!(small, [("mode".into(), "loop".into()), ("n".into(), "3".into())]);
+        assert!(settings_fit(&small).is_ok());
+        let large = settings(Some(&serde_json::json!({ "blob": "x".repeat(65 << 10) })));
+        let e = settings_fit(&large).unwrap_err();
+        assert!(e.starts_with("spec.settings is 66564 bytes"), "{e}");
     }
 
     #[test]

@@ -317,23 +317,29 @@ pub struct CustomPlugin {
     /// The `Policy` (in this namespace) whose plugin-resolver module turns this entry into an
     /// archive URL and sha512.
     pub policy_ref: PolicyReference,
-    /// Free-form settings handed to the resolver with the plugin's name.
+    /// Free-form settings handed to the resolver with the plugin's name (at most 100, each
+    /// at most 4096 bytes).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(schema_with = "super::bounds::plugin_settings")]
     pub settings: std::collections::BTreeMap<String, String>,
 }
 
-/// Extra settings, one `key=value` per entry.
+/// Extra settings, one `key=value` per entry (at most 500 per list, each at most 4096
+/// bytes).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigOverrides {
     /// Worker properties, for example `offset.flush.interval.ms=10000`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::bounds::override_lines")]
     pub server: Vec<String>,
     /// JVM options, for example `-Xmx2g`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::bounds::override_lines")]
     pub jvm: Vec<String>,
     /// log4j properties, for example `log4j.logger.org.apache.kafka.connect=DEBUG`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::bounds::override_lines")]
     pub log4j: Vec<String>,
 }
 

@@ -58,7 +58,9 @@ pub struct ConnectorSpec {
     pub task_max: i32,
     /// The connector's configuration, as Kafka Connect takes it. Use `${file:...}` references
     /// backed by `mountedSecrets` for credentials rather than putting them here in clear.
+    /// At most 1000 entries, each value at most 128 KiB.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "super::bounds::connector_configs")]
     pub configs: BTreeMap<String, String>,
     /// The state to hold the connector in: `running` (default), `paused` or `stopped`. A
     /// connector created as `paused` or `stopped` never runs first.

@@ -4,6 +4,7 @@
 //! `crds/` holds that output, and a test fails when the two drift apart. Doc comments become
 //! the OpenAPI descriptions that `kubectl explain` shows, so every field carries one.
 
+pub mod bounds;
 mod common;
 mod connect;
 mod connector;

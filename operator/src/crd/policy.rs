@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 pub struct PolicySpec {
     /// Where the compiled WebAssembly component comes from.
     pub module: PolicyModule,
-    /// Free-form settings handed to the module on every call.
+    /// Free-form settings handed to the module on every call (at most 256 top-level keys,
+    /// and 64 KiB as the module receives them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "free_form_object")]
+    #[schemars(schema_with = "super::bounds::policy_settings")]
     pub settings: Option<serde_json::Value>,
     /// What the module may do beyond computing: read named Secrets, make HTTP GET requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,13 +44,6 @@ pub struct PolicySpec {
     /// built-in behaviour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_policy: Option<FailurePolicy>,
-}
-
-fn free_form_object(_: &mut schemars::generate::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "type": "object",
-        "x-kubernetes-preserve-unknown-fields": true,
-    })
 }
 
 /// Where a module comes from; set exactly one of `configMapRef`, `url` or `file`.
