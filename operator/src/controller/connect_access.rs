@@ -2,7 +2,7 @@
 //! settings read from Secrets, turned into a REST client.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     hash::{Hash, Hasher},
     sync::Mutex,
     time::Duration,
@@ -48,9 +48,19 @@ pub enum AccessError {
 }
 
 /// Clients by endpoint and credentials: building a TLS client costs more than a reconcile.
-#[derive(Default)]
+/// Bounded: a client of rotated credentials or a retired endpoint is evicted once enough
+/// newer ones are used, so rotations cannot grow the pool.
 pub struct ClientPool {
-    clients: Mutex<HashMap<u64, reqwest::Client>>,
+    clients: Mutex<lru::LruCache<u64, reqwest::Client>>,
+}
+
+/// Clients kept: one per endpoint and credentials in use, with room to spare.
+const POOLED_CLIENTS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(256).expect("not zero");
+
+impl Default for ClientPool {
+    fn default() -> Self {
+        Self { clients: Mutex::new(lru::LruCache::new(POOLED_CLIENTS)) }
+    }
 }
 
 /// What the operator allows for Connectors that name an endpoint (`spec.connectRest`)
@@ -346,7 +356,7 @@ impl ClientPool {
         let client = builder
             .build()
             .map_err(|e| AccessError::Spec(format!("cannot build a client for {endpoint}: {e}")))?;
-        self.clients.lock().expect("client pool lock").insert(key, client.clone());
+        self.clients.lock().expect("client pool lock").put(key, client.clone());
         Ok(client)
     }
 }

@@ -5,6 +5,11 @@
 //! itself, so steady-state REST calls grow with clusters, not connectors. When a connector's
 //! entry changes between two polls (a state change, or drift made behind Sluice's back), the
 //! poller asks for that Connector to be reconciled at once.
+//!
+//! A cluster is keyed by its endpoint and the credentials used for it. A Connector that moves
+//! (another endpoint, rotated credentials, another name on Connect) or goes away leaves its
+//! old cluster at once, and a poller with no Connector left stops and leaves the map: nothing
+//! goes on polling with old credentials, and the map holds only clusters in use.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -40,6 +45,8 @@ struct Cluster {
 /// The observation cache of every Connect cluster Sluice talks to.
 pub struct ConnectCache {
     clusters: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Cluster>>>>,
+    /// Where each Connector is watched: its cluster's key and its name on Connect.
+    homes: Mutex<HashMap<ObjectRef<Connector>, (String, String)>>,
     resync: Duration,
     trigger: mpsc::UnboundedSender<ObjectRef<Connector>>,
 }
@@ -51,11 +58,43 @@ impl ConnectCache {
     /// The cache, and the stream of Connectors its pollers want reconciled.
     pub fn new(resync: Duration) -> (Arc<Self>, mpsc::UnboundedReceiver<ObjectRef<Connector>>) {
         let (trigger, rx) = mpsc::unbounded_channel();
-        (Arc::new(Self { clusters: Mutex::default(), resync, trigger }), rx)
+        let cache = Self { clusters: Mutex::default(), homes: Mutex::default(), resync, trigger };
+        (Arc::new(cache), rx)
     }
 
-    fn cluster(&self, key: &str) -> Arc<tokio::sync::Mutex<Cluster>> {
-        self.clusters.lock().expect("cluster map lock").entry(key.to_owned()).or_default().clone()
+    /// The cluster `key`, locked; created when missing. A poller that stops removes its
+    /// cluster from the map under that cluster's lock, so a lock on a cluster that is no
+    /// longer the map's is let go and the map asked again.
+    async fn locked(&self, key: &str) -> tokio::sync::OwnedMutexGuard<Cluster> {
+        loop {
+            let cluster = self
+                .clusters
+                .lock()
+                .expect("cluster map lock")
+                .entry(key.to_owned())
+                .or_default()
+                .clone();
+            let guard = cluster.clone().lock_owned().await;
+            let current = self
+                .clusters
+                .lock()
+                .expect("cluster map lock")
+                .get(key)
+                .is_some_and(|c| Arc::ptr_eq(c, &cluster));
+            if current {
+                return guard;
+            }
+        }
+    }
+
+    /// The cluster `key`, if it is in the map.
+    fn existing(&self, key: &str) -> Option<Arc<tokio::sync::Mutex<Cluster>>> {
+        self.clusters.lock().expect("cluster map lock").get(key).cloned()
+    }
+
+    /// Number of clusters held, for tests.
+    pub fn cluster_count(&self) -> usize {
+        self.clusters.lock().expect("cluster map lock").len()
     }
 
     /// The cluster's connectors, listed at most `max_age` (at most the resync) ago.
@@ -70,13 +109,23 @@ impl ConnectCache {
         resource: ObjectRef<Connector>,
         max_age: Duration,
     ) -> Result<Listing, ListingError> {
-        let cluster = self.cluster(key);
-        let mut c = cluster.lock().await;
+        let home = (key.to_owned(), connector.to_owned());
+        let moved = self
+            .homes
+            .lock()
+            .expect("homes lock")
+            .insert(resource.clone(), home.clone())
+            .filter(|old| *old != home);
+        if let Some((old_key, old_name)) = moved {
+            self.unwatch(&old_key, &old_name, &resource).await;
+        }
+        let mut c = self.locked(key).await;
         c.client = Some(client.clone());
         c.watchers.insert(connector.to_owned(), resource);
         if !c.poller_running {
             c.poller_running = true;
-            tokio::spawn(poll_loop(Arc::downgrade(self), key.to_owned(), cluster.clone()));
+            let cluster = self.existing(key).expect("held under its lock");
+            tokio::spawn(poll_loop(Arc::downgrade(self), key.to_owned(), cluster));
         }
         let fresh = match &c.last {
             Some((at, Ok(_))) => at.elapsed() < max_age.min(self.resync),
@@ -92,12 +141,27 @@ impl ConnectCache {
 
     /// Forgets the cluster's listing, after Sluice changed something there.
     pub async fn invalidate(&self, key: &str) {
-        self.cluster(key).lock().await.last = None;
+        if let Some(cluster) = self.existing(key) {
+            cluster.lock().await.last = None;
+        }
     }
 
-    /// The connector no longer needs watching (its resource is gone).
-    pub async fn forget(&self, key: &str, connector: &str) {
-        self.cluster(key).lock().await.watchers.remove(connector);
+    /// The Connector no longer needs watching (it is being deleted).
+    pub async fn release(&self, resource: &ObjectRef<Connector>) {
+        let home = self.homes.lock().expect("homes lock").remove(resource);
+        if let Some((key, name)) = home {
+            self.unwatch(&key, &name, resource).await;
+        }
+    }
+
+    /// Stops watching `name` on cluster `key` for `resource`, unless another resource
+    /// watches that name now.
+    async fn unwatch(&self, key: &str, name: &str, resource: &ObjectRef<Connector>) {
+        let Some(cluster) = self.existing(key) else { return };
+        let mut c = cluster.lock().await;
+        if c.watchers.get(name) == Some(resource) {
+            c.watchers.remove(name);
+        }
     }
 }
 
@@ -130,6 +194,12 @@ async fn poll_loop(
         let mut c = cluster.lock().await;
         if c.watchers.is_empty() {
             c.poller_running = false;
+            // Under this cluster's lock, so no caller adds a watcher to a cluster that left.
+            cache
+                .clusters
+                .lock()
+                .expect("cluster map lock")
+                .retain(|k, v| *k != key || !Arc::ptr_eq(v, &cluster));
             info!(cluster = %key, "no connectors left; stopped observing");
             crate::metrics::forget_cluster(&key);
             return;
@@ -188,6 +258,51 @@ mod tests {
             }),
             info: None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_connector_that_moves_or_goes_leaves_its_cluster_and_idle_pollers_stop() {
+        crate::tls::install_crypto_provider();
+        let (cache, _triggers) = ConnectCache::new(Duration::from_millis(30));
+        // Nothing listens there: listings fail fast, which is all this needs.
+        let client = ConnectClient::new(reqwest::Client::new(), "http://127.0.0.1:1").unwrap();
+        let resource = ObjectRef::new("orders").within("team-a");
+        // Pollers tick every 30 ms; wait for the one that must stop, however slow the machine.
+        let clusters_become = |n: usize| {
+            let cache = cache.clone();
+            async move {
+                for _ in 0..1000 {
+                    if cache.cluster_count() == n {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                panic!("{} clusters held, not {n}", cache.cluster_count());
+            }
+        };
+        let _ =
+            cache.listing("old#creds", &client, "orders", resource.clone(), Duration::ZERO).await;
+        assert_eq!(cache.cluster_count(), 1);
+        // Rotated credentials: another key. The old poller has nothing left and stops.
+        let _ =
+            cache.listing("old#rotated", &client, "orders", resource.clone(), Duration::ZERO).await;
+        clusters_become(1).await;
+        assert!(cache.existing("old#creds").is_none());
+        // Renamed on Connect, same cluster: the old name is no longer watched.
+        let _ = cache
+            .listing("old#rotated", &client, "orders-v2", resource.clone(), Duration::ZERO)
+            .await;
+        let watched: Vec<String> = {
+            let cluster = cache.existing("old#rotated").unwrap();
+            cluster.lock().await.watchers.keys().cloned().collect()
+        };
+        assert_eq!(watched, ["orders-v2"]);
+        // Deleted: nothing is polled any more.
+        cache.release(&resource).await;
+        clusters_become(0).await;
+        // Invalidating a cluster nobody watches creates nothing.
+        cache.invalidate("old#creds").await;
+        assert_eq!(cache.cluster_count(), 0);
     }
 
     #[test]

@@ -567,6 +567,8 @@ impl Run<'_> {
 }
 
 async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error> {
+    // Whatever follows, the cluster's poller no longer watches this Connector.
+    ctx.cache.release(&kube::runtime::reflector::ObjectRef::from_obj(connector)).await;
     let status = connector.status.as_ref();
     // Only names Sluice created: a connector it never owned is never deleted.
     let names: Vec<&str> = status
@@ -609,7 +611,6 @@ async fn cleanup(connector: &Connector, ctx: &Context) -> Result<Requeue, Error>
             let message = format!("cannot delete connector {name} from {}: {e}", target.label);
             return give_up_or_retry(connector, ctx, &names[i..], &target.label, message).await;
         }
-        ctx.cache.forget(&target.key, name).await;
         let note = format!("Deleted connector {name} from {}", target.label);
         events::publish(
             ctx,

@@ -7,7 +7,9 @@
 //! the result (in memory and, through the status, across restarts), so every worker installs
 //! exactly the bytes that were checked.
 
-use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration};
+use std::{num::NonZeroUsize, sync::Arc, sync::Mutex, time::Duration};
+
+use lru::LruCache;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
@@ -29,11 +31,16 @@ const MAX_DIGEST_BYTES: u64 = 4 << 30;
 pub struct Resolvers {
     http: reqwest::Client,
     /// sha512 by archive URL and the checksum it was checked against.
-    digests: Mutex<HashMap<String, String>>,
+    digests: Mutex<LruCache<String, String>>,
     /// Resolutions of references that cannot change (a Hub plugin's fixed version, a Maven
     /// release), so a resync does not ask the Hub or the repository again.
-    settled: Mutex<HashMap<String, (String, String)>>,
+    settled: Mutex<LruCache<String, (String, String)>>,
 }
+
+/// Entries each cache keeps: far more than the plugins of every Connect of a large cluster,
+/// so only references no Connect names any more are evicted (and resolved again if named
+/// again), while a stream of ever new URLs cannot grow the operator's memory.
+const CACHED_RESOLUTIONS: NonZeroUsize = NonZeroUsize::new(4096).expect("not zero");
 
 impl Default for Resolvers {
     fn default() -> Self {
@@ -42,7 +49,11 @@ impl Default for Resolvers {
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client with static settings builds");
-        Self { http, digests: Mutex::default(), settled: Mutex::default() }
+        Self {
+            http,
+            digests: Mutex::new(LruCache::new(CACHED_RESOLUTIONS)),
+            settled: Mutex::new(LruCache::new(CACHED_RESOLUTIONS)),
+        }
     }
 }
 
@@ -150,7 +161,7 @@ impl Resolvers {
         self.settled
             .lock()
             .expect("resolution cache")
-            .insert(key, (url.to_owned(), sha512.to_owned()));
+            .put(key, (url.to_owned(), sha512.to_owned()));
     }
 
     async fn hub(
@@ -249,7 +260,7 @@ impl Resolvers {
         if let Some(earlier) =
             known.iter().find(|k| k.archive_url == url).and_then(|k| k.sha512.clone())
         {
-            self.digests.lock().expect("digest cache").insert(key, earlier.clone());
+            self.digests.lock().expect("digest cache").put(key, earlier.clone());
             return Ok(earlier);
         }
         let mut response =
@@ -284,7 +295,7 @@ impl Resolvers {
             }
         }
         let digest = format!("{:x}", sha512.finalize());
-        self.digests.lock().expect("digest cache").insert(key, digest.clone());
+        self.digests.lock().expect("digest cache").put(key, digest.clone());
         Ok(digest)
     }
 }
