@@ -14,6 +14,7 @@ use std::{
 use serde_json::Value;
 
 pub mod archives;
+pub mod bad_input;
 pub mod fake_connect;
 pub mod http_server;
 pub mod node;
