@@ -1,6 +1,8 @@
 //! `sluice policy inspect` and `sluice policy test`, run as the binary on the bundled
 //! policies (built by scripts/build-policies).
 
+mod common;
+
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
@@ -120,25 +122,7 @@ fn test_of_a_policy_that_sleeps_answers_instead_of_blocking_or_panicking() {
     // The guest calls time.sleep(1e6): a WASI clock subscription, then poll. This panicked
     // ("Cannot start a runtime from within a runtime") before calls left the async runtime.
     let dir = tempfile::tempdir().unwrap();
-    let input = sluice::policy::RestartInput {
-        connector: sluice::policy::ConnectorStatus {
-            name: "orders".into(),
-            namespace: "team-a".into(),
-            state: sluice::policy::RunState::Failed,
-            worker_id: "w:8083".into(),
-            trace: None,
-            tasks: vec![],
-        },
-        history: sluice::policy::RestartHistory {
-            count: 0,
-            last_restart_ms: None,
-            healthy_since_ms: None,
-            max_retry: 10,
-        },
-        settings: vec![],
-        now_ms: 1_700_000_000_000,
-        extensions: vec![],
-    };
+    let input = common::input(&[]);
     let input = write(&dir, "case.json", &serde_json::to_value(&input).unwrap());
     let module = module("python-sleep");
     let (ok, out, err) =

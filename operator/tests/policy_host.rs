@@ -3,6 +3,8 @@
 //! exactly as the built-in OnFailure does, and every way a guest can misbehave ends as a
 //! clear error within its limits, with the engine still serving the next call.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
     path::PathBuf,
@@ -10,6 +12,7 @@ use std::{
     time::Duration,
 };
 
+use common::input;
 use jiff::Timestamp;
 use sluice::connector::observed::ObservedTask;
 use sluice::connector::restart::{self, BackoffSettings, Decision, RestartHistory};
@@ -17,8 +20,8 @@ use sluice::connector::{ConnectorRunState, ObservedConnector};
 use sluice::crd::RestartPolicyType;
 use sluice::policy::host::NoServices;
 use sluice::policy::{
-    CallLimits, ConnectorStatus, EngineLimits, Grants, HostCall, HostServices, PolicyEngine,
-    PolicyError, RestartDecision, RestartInput, RunState, TaskStatus, World, cache::CompileCache,
+    CallLimits, EngineLimits, Grants, HostCall, HostServices, PolicyEngine, PolicyError,
+    RestartDecision, RestartInput, RunState, TaskStatus, World, cache::CompileCache,
 };
 
 fn module(name: &str) -> Vec<u8> {
@@ -34,28 +37,6 @@ fn module(name: &str) -> Vec<u8> {
 
 fn engine() -> PolicyEngine {
     PolicyEngine::new(EngineLimits::default(), None).expect("the engine starts")
-}
-
-fn input(settings: &[(&str, &str)]) -> RestartInput {
-    RestartInput {
-        connector: ConnectorStatus {
-            name: "orders-sink".into(),
-            namespace: "team-a".into(),
-            state: RunState::Failed,
-            worker_id: "w:8083".into(),
-            trace: None,
-            tasks: vec![],
-        },
-        history: sluice::policy::RestartHistory {
-            count: 0,
-            last_restart_ms: None,
-            healthy_since_ms: None,
-            max_retry: 10,
-        },
-        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        now_ms: 1_700_000_000_000,
-        extensions: vec![],
-    }
 }
 
 fn none() -> Arc<dyn HostServices> {

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use sluice_e2e::bad_input::{self, create_all, wait_concluded};
-use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, wait_for};
+use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect};
 
 fn main() {
     let rounds: usize =
@@ -18,10 +18,7 @@ fn main() {
     let ns = env.namespace("sweep-bench");
     let fake = FakeConnect::start();
     let op = Operator::start_with(&env, &ns, &["--resync-seconds", "5"]);
-    wait_for("the operator's health", Duration::from_secs(60), || {
-        let (code, body) = op.endpoint("GET", "/healthz");
-        if code == 200 { Ok(()) } else { Err(body) }
-    });
+    op.wait_ok("/healthz");
     let cases = bad_input::cases(&ns, &fake.url);
     println!("{} cases; operator RSS at start {} KiB", cases.len(), bad_input::rss_kib(op.pid()));
     for round in 0..rounds {

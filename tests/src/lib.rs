@@ -586,6 +586,16 @@ impl Operator {
         http_text(method, &format!("{}{path}", self.http), None).unwrap_or_else(|e| (0, e))
     }
 
+    /// Waits until `GET path` of its HTTP endpoint answers 200 (`/healthz`, `/readyz`).
+    pub fn wait_ok(&self, path: &str) {
+        wait_for(&format!("{} {path}", self.instance), Duration::from_secs(60), || {
+            match self.endpoint("GET", path) {
+                (200, _) => Ok(()),
+                (code, body) => Err(format!("{code} {body}")),
+            }
+        });
+    }
+
     /// The operator's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use sluice_e2e::bad_input::{self, create_all, wait_concluded};
-use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect, wait_for};
+use sluice_e2e::{Operator, TestEnv, fake_connect::FakeConnect};
 
 #[test]
 fn hostile_resources_are_refused_naming_the_field_or_end_in_a_clear_condition() {
@@ -17,10 +17,7 @@ fn hostile_resources_are_refused_naming_the_field_or_end_in_a_clear_condition() 
     let ns = env.namespace("sweep");
     let fake = FakeConnect::start();
     let op = Operator::start_with(&env, &ns, &["--resync-seconds", "5"]);
-    wait_for("the operator's health", Duration::from_secs(60), || {
-        let (code, body) = op.endpoint("GET", "/healthz");
-        if code == 200 { Ok(()) } else { Err(body) }
-    });
+    op.wait_ok("/healthz");
     let before = bad_input::rss_kib(op.pid());
     let cases = bad_input::cases(&ns, &fake.url);
     let sweep = create_all(&env, &cases, "");

@@ -32,13 +32,6 @@ fn wait_leads(env: &TestEnv, ns: &str, identity: &str) {
 }
 
 /// Waits until `op` answers `path` with 200.
-fn wait_ok(op: &Operator, path: &str) {
-    wait_for(&format!("{} {path}", op.instance), WAIT, || match op.endpoint("GET", path) {
-        (200, _) => Ok(()),
-        (code, body) => Err(format!("{code} {body}")),
-    });
-}
-
 fn scrape(op: &Operator) -> Vec<sluice_e2e::Sample> {
     let (code, text) = op.endpoint("GET", "/metrics");
     assert_eq!(code, 200, "{text}");
@@ -69,8 +62,8 @@ fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
     wait_leads(&env, &ns, &a_name);
     let mut b = Operator::start_instance(&env.kubeconfig, &ns, &b_name, &args);
     // The follower is live and ready, standing by; only the leader says it leads.
-    wait_ok(&a, "/readyz");
-    wait_ok(&b, "/readyz");
+    a.wait_ok("/readyz");
+    b.wait_ok("/readyz");
     assert_eq!(b.endpoint("GET", "/healthz").0, 200);
     assert_eq!(metric(&scrape(&a), "sluice_leader", &[]), 1.0);
     assert_eq!(metric(&scrape(&b), "sluice_leader", &[]), 0.0);
@@ -95,7 +88,7 @@ fn the_follower_takes_over_when_the_leader_stops_and_no_write_is_made_twice() {
     // Lease expires, not before.
     let c_name = format!("{ns}-c");
     let c = Operator::start_instance(&env.kubeconfig, &ns, &c_name, &args);
-    wait_ok(&c, "/readyz");
+    c.wait_ok("/readyz");
     let killed = Instant::now();
     let _ = std::process::Command::new("kill").args(["-KILL", &b.pid().to_string()]).status();
     let _ = b.terminate(Duration::from_secs(5));
@@ -121,7 +114,7 @@ fn metrics_move_as_the_operator_acts_and_healthz_fails_when_a_controller_stops()
     let ns = env.namespace("metrics");
     let fake = FakeConnect::start();
     let op = Operator::start_with(&env, &ns, &["--resync-seconds", "2", "--enable-test-hooks"]);
-    wait_ok(&op, "/readyz");
+    op.wait_ok("/readyz");
     let before = scrape(&op);
     env.apply(&connector(&ns, "m1", &fake.url));
     wait_for("m1 Ready", WAIT, || ready(&env, &ns, "m1"));
