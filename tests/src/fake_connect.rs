@@ -3,7 +3,8 @@
 //! the way Kafka 3.9's worker does, and `tests/tests/connect_conformance.rs` runs the same
 //! checks against it and against the real worker, so the two cannot drift apart.
 //!
-//! Unlike the worker, state changes are immediate and every request is counted.
+//! Unlike the worker, state changes are immediate and every request is counted. A test can
+//! inject the faults a worker shows on its worst day ([`Fault`]) and ask for credentials.
 
 use std::{
     collections::BTreeMap,
@@ -14,7 +15,7 @@ use std::{
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     thread,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
@@ -35,6 +36,20 @@ struct Connector {
 #[derive(Default)]
 struct State {
     connectors: BTreeMap<String, Connector>,
+    fault: Option<Fault>,
+    /// The `Authorization` header every request must carry, when set.
+    authorization: Option<String>,
+}
+
+/// A fault the fake shows while it is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Every write answered `409 Conflict`, as a worker does while its group rebalances;
+    /// reads are answered.
+    Rebalancing,
+    /// `POST /connectors` is carried out at once and answered this much later, as by a
+    /// worker too slow for the client's timeout: the create the client gave up on happened.
+    SlowCreate(Duration),
 }
 
 /// One request as the fake saw it.
@@ -43,6 +58,10 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub at: Instant,
+    /// The request's `Authorization` header.
+    pub authorization: Option<String>,
+    /// The status it was answered with (0: not answered, the fake stopped first).
+    pub status: u16,
 }
 
 /// A running fake worker on 127.0.0.1; stops when dropped.
@@ -116,6 +135,26 @@ impl FakeConnect {
         true
     }
 
+    /// Shows `fault` from now on, or no fault.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.state.lock().expect("state lock").fault = fault;
+    }
+
+    /// Answers only requests with this `Authorization` header (others get 401), or all.
+    pub fn require_authorization(&self, header: Option<&str>) {
+        self.state.lock().expect("state lock").authorization = header.map(str::to_owned);
+    }
+
+    /// Connector `name`'s stored config.
+    pub fn config(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        self.state.lock().expect("state lock").connectors.get(name).map(|c| c.config.clone())
+    }
+
+    /// Whether connector `name` is defined.
+    pub fn has(&self, name: &str) -> bool {
+        self.state.lock().expect("state lock").connectors.contains_key(name)
+    }
+
     /// Connectors currently defined.
     pub fn connector_count(&self) -> usize {
         self.state.lock().expect("state lock").connectors.len()
@@ -151,6 +190,7 @@ fn serve(
         let (method, target) =
             (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
         let mut length = 0usize;
+        let mut authorization = None;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -160,10 +200,12 @@ fn serve(
             if header.is_empty() {
                 break;
             }
-            if let Some((k, v)) = header.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap_or(0);
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                } else if k.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(v.trim().to_owned());
+                }
             }
         }
         let mut body = vec![0; length];
@@ -171,12 +213,47 @@ fn serve(
             return;
         }
         requests.fetch_add(1, Ordering::Relaxed);
-        log.lock().expect("log lock").push(Seen {
-            method: method.clone(),
-            path: target.clone(),
-            at: Instant::now(),
-        });
-        let (code, reply) = route(&mut state.lock().expect("state lock"), &method, &target, &body);
+        let seen = {
+            let mut log = log.lock().expect("log lock");
+            log.push(Seen {
+                method: method.clone(),
+                path: target.clone(),
+                at: Instant::now(),
+                authorization: authorization.clone(),
+                status: 0,
+            });
+            log.len() - 1
+        };
+        let (code, reply, delay) = {
+            let mut state = state.lock().expect("state lock");
+            let fault = state.fault;
+            if state.authorization.is_some() && state.authorization != authorization {
+                let (code, reply) = error(401, "Unauthorized");
+                (code, reply, None)
+            } else if fault == Some(Fault::Rebalancing) && method != "GET" {
+                let (code, reply) = error(
+                    409,
+                    "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)",
+                );
+                (code, reply, None)
+            } else {
+                let (code, reply) = route(&mut state, &method, &target, &body);
+                let delay = match fault {
+                    Some(Fault::SlowCreate(d)) if method == "POST" && target == "/connectors" => {
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                (code, reply, delay)
+            }
+        };
+        if let Some(delay) = delay {
+            thread::sleep(delay);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        log.lock().expect("log lock")[seen].status = code;
         let text = match &reply {
             Some(v) => v.to_string(),
             None => String::new(),
@@ -204,6 +281,7 @@ fn reason(code: u16) -> &'static str {
         204 => "No Content",
         400 => "Bad Request",
         404 => "Not Found",
+        401 => "Unauthorized",
         409 => "Conflict",
         _ => "Internal Server Error",
     }

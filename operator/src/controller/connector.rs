@@ -78,6 +78,11 @@ struct Run<'a> {
     api: &'a Api<Connector>,
     ctx: &'a Context,
     now: jiff::Timestamp,
+    /// The status as this reconcile last wrote it (at first, as it was read). Every write
+    /// builds on it, so the claim written before a create is kept by a write after a
+    /// failed or timed-out create; built on the status as read, that write dropped the
+    /// claim, and the connector the create had made was refused as not Sluice's.
+    written: std::sync::Mutex<Option<ConnectorStatus>>,
 }
 
 async fn apply(
@@ -85,7 +90,13 @@ async fn apply(
     api: &Api<Connector>,
     ctx: &Context,
 ) -> Result<Requeue, Error> {
-    let run = Run { connector, api, ctx, now: jiff::Timestamp::now() };
+    let run = Run {
+        connector,
+        api,
+        ctx,
+        now: jiff::Timestamp::now(),
+        written: std::sync::Mutex::new(connector.status.clone()),
+    };
     let target = match target(connector, ctx).await {
         Ok(t) => t,
         Err(AccessError::Kube(e)) => return Err(e.into()),
@@ -246,7 +257,7 @@ async fn apply(
     // Record the name as Sluice's before creating it, so that a crash between the two
     // cannot leave a connector that Sluice would then refuse as not its own.
     if plan.claim.is_some() && plan.actions.iter().any(|a| matches!(a, Action::Create { .. })) {
-        let mut claimed = previous_status.cloned().unwrap_or_default();
+        let mut claimed = run.last_written().unwrap_or_default();
         claimed.connector_name = plan.claim.clone();
         claimed.previous_connector_name = plan.previous.clone();
         run.write(claimed).await?;
@@ -304,7 +315,7 @@ async fn apply(
 
     let outcome = Outcome::Observed { desired: &desired, observed: observed.as_ref(), plan: &plan };
     let status = next_status(
-        previous_status,
+        run.last_written().as_ref(),
         connector.metadata.generation,
         &target.label,
         &outcome,
@@ -486,8 +497,9 @@ impl Run<'_> {
             _ => redactor.redact(&error.to_string()),
         };
         warn!(%message, "Connect unavailable; nothing changed");
-        let previous = self.connector.status.as_ref();
+        let previous = self.last_written();
         let since = previous
+            .as_ref()
             .and_then(|s| crate::conditions::find(&s.conditions, status::CONNECT_UNAVAILABLE))
             .filter(|c| c.status == "True")
             .map(|c| c.last_transition_time.0);
@@ -544,7 +556,7 @@ impl Run<'_> {
             crate::metrics::failure(CONTROLLER, category.as_str());
         }
         self.write(next_status(
-            self.connector.status.as_ref(),
+            self.last_written().as_ref(),
             self.generation(),
             label,
             outcome,
@@ -554,11 +566,16 @@ impl Run<'_> {
     }
 
     async fn write(&self, status: ConnectorStatus) -> Result<(), Error> {
-        if self.connector.status.as_ref() == Some(&status) {
+        if self.last_written().as_ref() == Some(&status) {
             return Ok(());
         }
         status_write::apply(self.api, self.connector, &status).await?;
+        *self.written.lock().expect("written status") = Some(status);
         Ok(())
+    }
+
+    fn last_written(&self) -> Option<ConnectorStatus> {
+        self.written.lock().expect("written status").clone()
     }
 
     async fn event(&self, type_: EventType, reason: &str, action: &str, note: &str) {
