@@ -105,6 +105,9 @@ fn the_chart_renders_the_generated_crds_and_a_hardened_deployment() {
     };
     assert_eq!(env_var("POD_NAME").unwrap()["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
     assert_eq!(env_var("SLUICE_RESYNC_SECONDS").unwrap()["value"], "30");
+    // Policy calls are bounded by the container's own memory limit.
+    let memory = &env_var("SLUICE_MEMORY_LIMIT").unwrap()["valueFrom"]["resourceFieldRef"];
+    assert_eq!(memory["resource"], "limits.memory", "{memory}");
     assert!(env_var("SLUICE_WATCH_NAMESPACE").is_none(), "all namespaces by default");
     assert!(env_var("SLUICE_ENABLE_TEST_HOOKS").is_none(), "no test hook unless asked for");
     // Connect pods' installer runs the operator's image; plugins resolve where the values say.
