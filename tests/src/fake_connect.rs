@@ -50,6 +50,9 @@ pub enum Fault {
     /// `POST /connectors` is carried out at once and answered this much later, as by a
     /// worker too slow for the client's timeout: the create the client gave up on happened.
     SlowCreate(Duration),
+    /// The worker dies during `POST /connectors`: the connection closes unanswered, after
+    /// the create was stored (`stored: true`) or before.
+    DieOnCreate { stored: bool },
 }
 
 /// One request as the fake saw it.
@@ -227,6 +230,15 @@ fn serve(
         let (code, reply, delay) = {
             let mut state = state.lock().expect("state lock");
             let fault = state.fault;
+            if let Some(Fault::DieOnCreate { stored }) = fault
+                && method == "POST"
+                && target == "/connectors"
+            {
+                if stored {
+                    route(&mut state, &method, &target, &body);
+                }
+                return;
+            }
             if state.authorization.is_some() && state.authorization != authorization {
                 let (code, reply) = error(401, "Unauthorized");
                 (code, reply, None)

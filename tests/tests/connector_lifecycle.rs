@@ -969,6 +969,84 @@ fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
     );
 }
 
+#[test]
+fn a_url_module_is_fetched_once_per_pin_and_the_last_good_module_outlives_its_source() {
+    let case = Case::new("refresh", "connect", &[]);
+    let ns = case.ns.as_str();
+    let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
+    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    let sha256 = {
+        let out = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let requests = case.env.work_dir.join(format!("{ns}-module-server.log"));
+    let server = KillOnDrop(
+        std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(wasm.parent().unwrap())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&requests).unwrap())
+            .spawn()
+            .expect("python3 serves the module"),
+    );
+    let url = format!("http://127.0.0.1:{port}/backoff.wasm");
+    case.env.apply(&format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: pinned\n  namespace: {ns}\nspec:\n  module:\n    url: {url}\n    sha256: {sha256}\n    allowHttp: true\n"
+    ));
+    case.module_configmap("backoff-module", "backoff");
+    case.env.apply(&format!(
+        "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: from-configmap\n  namespace: {ns}\nspec:\n  module:\n    configMapRef:\n      name: backoff-module\n"
+    ));
+    let ready = |name: &str| {
+        wait_for(&format!("Policy {name} Ready"), WAIT, || {
+            let s = case.env.get_json(&["get", "policy", name, "-n", ns])["status"].clone();
+            if Case::condition(&s, "Ready")["status"] == "True" {
+                Ok(s)
+            } else {
+                Err(s.to_string())
+            }
+        })
+    };
+    ready("pinned");
+    ready("from-configmap");
+    // Several resyncs (2 s here) later, the pinned URL was still fetched once.
+    std::thread::sleep(Duration::from_secs(8));
+    let fetches =
+        || std::fs::read_to_string(&requests).unwrap().matches("GET /backoff.wasm").count();
+    assert_eq!(fetches(), 1, "the pinned module was fetched again");
+
+    // Both sources fail: the server is gone, the ConfigMap deleted. The modules loaded from
+    // them go on serving, and the failed refresh is told.
+    drop(server);
+    case.env.kubectl_ok(&["delete", "configmap", "backoff-module", "-n", ns]);
+    let warning = wait_for("a PolicyRefreshFailed Event", WAIT, || {
+        let events = case.env.events_of(ns, "from-configmap");
+        events
+            .iter()
+            .find(|e| e.starts_with("PolicyRefreshFailed:"))
+            .cloned()
+            .ok_or_else(|| format!("{events:?}"))
+    });
+    assert!(warning.contains("ConfigMap backoff-module does not exist"), "{warning}");
+    assert!(warning.contains("still running the module last loaded from it"), "{warning}");
+    let kept = ready("from-configmap");
+    assert_eq!(kept["digest"], sha256.as_str(), "{kept}");
+    assert_eq!(ready("pinned")["digest"], sha256.as_str());
+    // A connector using the kept module is still decided by it.
+    let name = case.name("sink");
+    let file = case.env.work_dir.join(format!("{ns}-never/out.txt"));
+    case.apply_connector(
+        "sink",
+        &policy_sink_spec(&name, file.to_str().unwrap(), "from-configmap", &case.url),
+    );
+    case.wait_status("sink", "a decision by the kept module", |s| {
+        s["lastDecision"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("(restart policy {ns}/from-configmap)")))
+    });
+}
+
 /// A helper process that is stopped however the test ends.
 struct KillOnDrop(std::process::Child);
 

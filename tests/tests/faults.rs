@@ -250,3 +250,39 @@ fn rotated_rest_credentials_are_used_and_the_old_ones_no_longer_sent() {
         case.fake.request_count() - before
     );
 }
+
+#[test]
+fn a_worker_that_dies_during_the_create_leaves_one_connector() {
+    let _one = one_at_a_time();
+    let case = Case::new("dies");
+    let clean = case.clean_create("clean");
+    for (name, stored) in [("unstored", false), ("stored", true)] {
+        let (from, before) = (case.fake.requests().len(), case.fake.request_count());
+        case.fake.set_fault(Some(Fault::DieOnCreate { stored }));
+        case.apply(name, name);
+        wait_for(&format!("{name}'s create sent"), WAIT, || {
+            let (posts, _) = case.creates_since(from);
+            if posts > 0 { Ok(()) } else { Err("not yet".into()) }
+        });
+        assert_eq!(case.fake.has(name), stored);
+        // The worker is back.
+        case.fake.set_fault(None);
+        case.wait_ready(name);
+        let (posts, created) = case.creates_since(from);
+        if stored {
+            assert_eq!((posts, created), (1, 0), "the stored create was not sent again");
+        } else {
+            assert!(posts >= 2, "the lost create was sent again");
+            assert_eq!(created, 1, "and carried out once");
+        }
+        case.report(
+            &format!(
+                "the worker died during the create (create {})",
+                if stored { "stored" } else { "lost" }
+            ),
+            case.fake.request_count() - before,
+            clean,
+        );
+    }
+    assert_eq!(case.fake.connector_count(), 3);
+}
