@@ -894,24 +894,7 @@ fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
     let case = Case::new("modules", "connect", &[]);
     let ns = case.ns.as_str();
     let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
-    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
-    let sha256 = {
-        let out = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
-    };
-    // The module served over HTTP by a process of its own.
-    let dir = wasm.parent().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _server = KillOnDrop(
-        std::process::Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 serves the module"),
-    );
-    let url = format!("http://127.0.0.1:{port}/backoff.wasm");
+    let (url, sha256, _server) = serve_module("backoff", None);
     wait_for("the module's HTTP server", WAIT, || sluice_e2e::http("GET", &url, None).map(|_| ()));
 
     let wrong = "0".repeat(64);
@@ -973,24 +956,8 @@ fn policy_modules_load_from_a_file_or_a_url_whose_sha256_matches() {
 fn a_url_module_is_fetched_once_per_pin_and_the_last_good_module_outlives_its_source() {
     let case = Case::new("refresh", "connect", &[]);
     let ns = case.ns.as_str();
-    let wasm = sluice_e2e::repo_root().join("target/policies/backoff.wasm");
-    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
-    let sha256 = {
-        let out = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let requests = case.env.work_dir.join(format!("{ns}-module-server.log"));
-    let server = KillOnDrop(
-        std::process::Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
-            .arg(wasm.parent().unwrap())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&requests).unwrap())
-            .spawn()
-            .expect("python3 serves the module"),
-    );
-    let url = format!("http://127.0.0.1:{port}/backoff.wasm");
+    let (url, sha256, server) = serve_module("backoff", Some(&requests));
     case.env.apply(&format!(
         "apiVersion: sluice.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: pinned\n  namespace: {ns}\nspec:\n  module:\n    url: {url}\n    sha256: {sha256}\n    allowHttp: true\n"
     ));
@@ -1045,6 +1012,33 @@ fn a_url_module_is_fetched_once_per_pin_and_the_last_good_module_outlives_its_so
             .as_str()
             .is_some_and(|r| r.contains(&format!("(restart policy {ns}/from-configmap)")))
     });
+}
+
+/// The built policy `module` (target/policies/<module>.wasm) served over HTTP by a process
+/// of its own: its URL, its sha256 and the server, stopped when dropped. The server's
+/// request log goes to `log` when one is given.
+fn serve_module(module: &str, log: Option<&std::path::Path>) -> (String, String, KillOnDrop) {
+    let wasm = sluice_e2e::repo_root().join(format!("target/policies/{module}.wasm"));
+    assert!(wasm.is_file(), "{}: run scripts/build-policies (tests/run does)", wasm.display());
+    let sha256 = {
+        let out = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let stderr = match log {
+        Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),
+        None => std::process::Stdio::null(),
+    };
+    let server = KillOnDrop(
+        std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(wasm.parent().unwrap())
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("python3 serves the module"),
+    );
+    (format!("http://127.0.0.1:{port}/{module}.wasm"), sha256, server)
 }
 
 /// A helper process that is stopped however the test ends.

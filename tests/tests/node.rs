@@ -936,8 +936,11 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
     });
     ready("Ready after the override", 2);
     running("the connector RUNNING after the override");
-    let properties =
-        node.exec(&ns, "connect-0", &["cat", "/opt/sluice/runtime/connect.properties"]).unwrap();
+    // Read with retries: right after the roll the kubelet may not serve exec into the new
+    // container yet ("container not found"), which one CI run hit.
+    let properties = wait_for("connect-0's worker properties", POD_START, || {
+        node.exec(&ns, "connect-0", &["cat", "/opt/sluice/runtime/connect.properties"])
+    });
     assert!(properties.ends_with("offset.flush.interval.ms=5000\n"), "{properties}");
 
     // Through all of it no worker crashed and Sluice never had to restart the connector.
