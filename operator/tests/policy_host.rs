@@ -459,6 +459,59 @@ fn a_torn_or_foreign_cache_file_is_compiled_again_never_loaded() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
+/// A Secret source as slow as it is allowed to be: it takes all the time it is given, and
+/// records how much that was.
+struct Slow(std::sync::Mutex<Vec<Duration>>);
+
+impl HostServices for Slow {
+    fn secret(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        within: Duration,
+    ) -> Result<String, sluice::policy::host::SecretError> {
+        self.0.lock().unwrap().push(within);
+        std::thread::sleep(within);
+        Err(sluice::policy::host::SecretError::Unavailable("too slow".into()))
+    }
+
+    fn http_get(
+        &self,
+        _: &str,
+        _: &[(String, String)],
+        _: Duration,
+    ) -> Result<sluice::policy::host::Response, sluice::policy::host::HttpError> {
+        Err(sluice::policy::host::HttpError::Timeout)
+    }
+}
+
+#[test]
+fn a_host_call_gets_only_what_is_left_of_the_calls_deadline() {
+    let engine = engine();
+    let limits =
+        CallLimits { timeout: Duration::from_millis(300), ..EngineLimits::default().default };
+    let policy = engine.load("hostile", &module("guest-hostile"), Some(limits)).unwrap();
+    let slow = Arc::new(Slow(std::sync::Mutex::default()));
+    let grants = Grants { secrets: ["db".to_owned()].into(), ..Grants::default() };
+    let services: Arc<dyn HostServices> = slow.clone();
+    let outcome = engine.decide(&policy, &input(&[("mode", "secret")]), &grants, services);
+    // The Secret source used all it was given: the guest either answers at the deadline
+    // (its last instructions may run before the next epoch tick) or is stopped by it.
+    match outcome {
+        Ok((decision, _)) => assert_eq!(decision, RestartDecision::Nothing("too slow".into())),
+        Err(e) => assert_eq!(e, PolicyError::Timeout(limits.timeout), "{e}"),
+    }
+    let given = slow.0.lock().unwrap().clone();
+    assert_eq!(given.len(), 1);
+    assert!(
+        !given[0].is_zero() && given[0] <= limits.timeout,
+        "the host call was given {:?}, not what was left of {:?}",
+        given[0],
+        limits.timeout
+    );
+}
+
 /// Host services from tables: what a test grants, the operator would read from the cluster
 /// and the network.
 #[derive(Default)]

@@ -97,6 +97,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn at_most_two_compiles_run_at_once() {
+        let queue = Queue::new(&EngineLimits::default());
+        let (a, b) = (queue.compile().await, queue.compile().await);
+        let third = tokio::time::timeout(Duration::from_millis(50), queue.compile()).await;
+        assert!(third.is_err(), "a third compile ran beside two");
+        drop(a);
+        let third = tokio::time::timeout(Duration::from_secs(5), queue.compile()).await;
+        assert!(third.is_ok(), "a compile slot freed is taken");
+        drop(b);
+    }
+
+    #[tokio::test]
     async fn calls_together_stay_within_the_memory_budget() {
         let engine = EngineLimits::for_memory_limit(256 << 20); // a budget of 128 MiB
         let queue = Queue::new(&engine);
