@@ -63,11 +63,20 @@ impl Case {
     }
 
     /// REST calls from applying `name` to its being Ready, with nothing wrong.
-    fn clean_create(&self, name: &str) -> u64 {
-        let before = self.fake.request_count();
+    fn clean_create(&self, name: &str) -> usize {
+        let from = self.mark();
         self.apply(name, name);
         self.wait_ready(name);
-        self.fake.request_count() - before
+        self.calls_since(from)
+    }
+
+    /// The number of requests the fake has seen, to count from.
+    fn mark(&self) -> usize {
+        self.fake.requests().len()
+    }
+
+    fn calls_since(&self, from: usize) -> usize {
+        self.fake.requests().len() - from
     }
 
     /// Creates sent since request number `from`, and of those, the ones answered 201.
@@ -80,7 +89,7 @@ impl Case {
         (posts.len(), posts.iter().filter(|r| r.status == 201).count())
     }
 
-    fn report(&self, fault: &str, calls: u64, clean: u64) {
+    fn report(&self, fault: &str, calls: usize, clean: usize) {
         println!("fault: {fault}: {calls} REST calls from apply to Ready; a clean create: {clean}");
     }
 }
@@ -94,7 +103,7 @@ fn a_minute_of_409_rebalances_delays_the_create_and_nothing_is_lost_or_doubled()
     let _one = one_at_a_time();
     let case = Case::new("rebalance");
     let clean = case.clean_create("clean");
-    let (from, before) = (case.fake.requests().len(), case.fake.request_count());
+    let from = case.mark();
     case.fake.set_fault(Some(Fault::Rebalancing));
     case.apply("during", "during");
     std::thread::sleep(Duration::from_secs(60));
@@ -110,7 +119,7 @@ fn a_minute_of_409_rebalances_delays_the_create_and_nothing_is_lost_or_doubled()
     let (_, created) = case.creates_since(from);
     assert_eq!(created, 1, "one create carried out, once the rebalance ended");
     assert!(case.fake.has("clean"), "the connector made before is still there");
-    case.report("a minute of 409", case.fake.request_count() - before, clean);
+    case.report("a minute of 409", case.calls_since(from), clean);
 }
 
 #[test]
@@ -118,7 +127,7 @@ fn a_create_answered_after_the_client_timeout_is_not_made_twice() {
     let _one = one_at_a_time();
     let case = Case::new("slow");
     let clean = case.clean_create("clean");
-    let (from, before) = (case.fake.requests().len(), case.fake.request_count());
+    let from = case.mark();
     // Carried out at once, answered after the client's 30 s timeout.
     case.fake.set_fault(Some(Fault::SlowCreate(Duration::from_secs(35))));
     case.apply("late", "late");
@@ -126,11 +135,7 @@ fn a_create_answered_after_the_client_timeout_is_not_made_twice() {
     let (posts, _) = case.creates_since(from);
     assert_eq!(posts, 1, "the create the client gave up on was not sent again");
     case.fake.set_fault(None);
-    case.report(
-        "a create answered after the client timeout",
-        case.fake.request_count() - before,
-        clean,
-    );
+    case.report("a create answered after the client timeout", case.calls_since(from), clean);
 }
 
 #[test]
@@ -138,7 +143,7 @@ fn an_operator_killed_between_its_create_and_the_status_write_converges_on_resta
     let _one = one_at_a_time();
     let mut case = Case::new("killed");
     let clean = case.clean_create("clean");
-    let (from, before) = (case.fake.requests().len(), case.fake.request_count());
+    let from = case.mark();
     case.fake.set_fault(Some(Fault::SlowCreate(Duration::from_secs(20))));
     case.apply("orphan", "orphan");
     wait_for("the create carried out", WAIT, || {
@@ -156,7 +161,7 @@ fn an_operator_killed_between_its_create_and_the_status_write_converges_on_resta
     assert_eq!(status["connectorName"], "orphan", "it is still Sluice's: {status}");
     case.report(
         "the operator killed between its create and the status write",
-        case.fake.request_count() - before,
+        case.calls_since(from),
         clean,
     );
 }
@@ -166,7 +171,7 @@ fn the_api_server_restarted_loses_nothing_and_the_next_change_is_applied() {
     let _one = one_at_a_time();
     let case = Case::new("apiserver");
     let clean = case.clean_create("steady");
-    let before = case.fake.request_count();
+    let from = case.mark();
     let started = Instant::now();
     case.env.testenv(&["stop", "apiserver"]);
     std::thread::sleep(Duration::from_secs(10));
@@ -187,7 +192,7 @@ fn the_api_server_restarted_loses_nothing_and_the_next_change_is_applied() {
             "the API server down 10 s, then a change ({} s in all)",
             started.elapsed().as_secs()
         ),
-        case.fake.request_count() - before,
+        case.calls_since(from),
         clean,
     );
 }
@@ -220,15 +225,15 @@ fn rotated_rest_credentials_are_used_and_the_old_ones_no_longer_sent() {
             &case.fake.url,
         ) + "    authentication:\n      type: basic\n      basic:\n        secretRef: connect-creds\n"
     };
-    let before = case.fake.request_count();
+    let start = case.mark();
     case.env.apply(&with_auth("guarded"));
     case.wait_ready("guarded");
-    let from = case.fake.requests().len();
+    let rotated = case.mark();
     // Rotation: the worker takes only the new password from now on.
     case.fake.require_authorization(Some(&basic("second-password")));
     case.env.apply(&secret("second-password"));
     wait_for("a request with the new password answered", WAIT, || {
-        let answered = case.fake.requests()[from..].iter().any(|r| {
+        let answered = case.fake.requests()[rotated..].iter().any(|r| {
             r.authorization.as_deref() == Some(&basic("second-password")) && r.status == 200
         });
         if answered { Ok(()) } else { Err("not yet".into()) }
@@ -236,7 +241,7 @@ fn rotated_rest_credentials_are_used_and_the_old_ones_no_longer_sent() {
     case.wait_ready("guarded");
     // Give every poller a few resyncs: none may go on with the old password.
     std::thread::sleep(Duration::from_secs(8));
-    let settled = case.fake.requests().len();
+    let settled = case.mark();
     std::thread::sleep(Duration::from_secs(6));
     let stale: Vec<String> = case.fake.requests()[settled..]
         .iter()
@@ -247,7 +252,7 @@ fn rotated_rest_credentials_are_used_and_the_old_ones_no_longer_sent() {
     assert_eq!(case.creates_since(0), (1, 1), "the connector was not made again");
     println!(
         "fault: REST credentials rotated: {} REST calls from the first apply to settled",
-        case.fake.request_count() - before
+        case.calls_since(start)
     );
 }
 
@@ -257,7 +262,7 @@ fn a_worker_that_dies_during_the_create_leaves_one_connector() {
     let case = Case::new("dies");
     let clean = case.clean_create("clean");
     for (name, stored) in [("unstored", false), ("stored", true)] {
-        let (from, before) = (case.fake.requests().len(), case.fake.request_count());
+        let from = case.mark();
         case.fake.set_fault(Some(Fault::DieOnCreate { stored }));
         case.apply(name, name);
         wait_for(&format!("{name}'s create sent"), WAIT, || {
@@ -280,7 +285,7 @@ fn a_worker_that_dies_during_the_create_leaves_one_connector() {
                 "the worker died during the create (create {})",
                 if stored { "stored" } else { "lost" }
             ),
-            case.fake.request_count() - before,
+            case.calls_since(from),
             clean,
         );
     }
