@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
         policy_decision: None,
         backoff: BackoffSettings::default(),
         now,
+        worker_version: None,
     };
     let settled = observed("RUNNING", "RUNNING");
     let failed = observed("RUNNING", "FAILED");

@@ -72,7 +72,9 @@ pub enum InitialState {
 pub(super) struct CreateConnector<'a> {
     pub name: &'a str,
     pub config: &'a BTreeMap<String, String>,
-    pub initial_state: InitialState,
+    /// Left out for workers older than Kafka 3.7, which refuse what they do not know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_state: Option<InitialState>,
 }
 
 /// The worker's error body: `{"error_code": 409, "message": "..."}`.

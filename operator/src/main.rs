@@ -21,6 +21,9 @@ enum Command {
     /// Fill a Kafka Connect plugin path from a resolved plugin list (the Connect pods' init
     /// container).
     InstallPlugins(InstallArgs),
+    /// Copy the workers' readiness probe (`sluice-probe`, beside this binary) into a
+    /// directory the worker container mounts (one of the Connect pods' init containers).
+    CopyProbe(CopyProbeArgs),
     /// Tools for policy authors.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -33,6 +36,13 @@ struct CrdgenArgs {
     /// Print the Markdown field reference (docs/crds.md) instead of the YAML.
     #[arg(long)]
     reference: bool,
+}
+
+#[derive(Args)]
+struct CopyProbeArgs {
+    /// The directory to copy it into.
+    #[arg(long)]
+    to: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -281,6 +291,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Crdgen(CrdgenArgs { reference: true }) => {
             print!("{}", sluice::crd::reference::render_markdown());
+        }
+        Command::CopyProbe(args) => {
+            sluice::installer::probe::copy_beside_self(&args.to)?;
         }
         Command::InstallPlugins(args) => {
             telemetry::init(args.log_format);

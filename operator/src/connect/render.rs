@@ -12,8 +12,8 @@ use k8s_openapi::api::{
     core::v1::{
         Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort,
         EmptyDirVolumeSource, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
-        PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource,
-        SecurityContext, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+        PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile, SecretVolumeSource,
+        SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
     },
     networking::v1::{
         NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -29,6 +29,9 @@ use k8s_openapi::apimachinery::pkg::{
 use sha2::{Digest, Sha256};
 
 use super::kafka_client;
+use super::logging::{self, Logging};
+use super::metric_reporters;
+use super::probe;
 use super::readable;
 use super::rest_security as rest;
 use super::worker_version::{self, KafkaVersion};
@@ -42,8 +45,9 @@ pub const PLUGIN_PATH: &str = "/opt/sluice/plugins";
 const CONFIG_DIR: &str = "/etc/sluice/connect";
 /// Where the resolved plugin list is mounted for the installer.
 const PLUGIN_LIST_DIR: &str = "/etc/sluice/plugins";
-/// The worker image when `image.application` is not set.
-pub const DEFAULT_WORKER_IMAGE: &str = "apache/kafka:3.9.1";
+/// The worker image when `image.application` is not set: Apache's image of the newest Kafka
+/// the suite runs (tests/env/versions.env).
+pub const DEFAULT_WORKER_IMAGE: &str = "apache/kafka:4.3.1";
 /// The plugin volume's size when `storageLimit` is not set.
 const DEFAULT_STORAGE_LIMIT: &str = "4G";
 /// The init container that runs `sluice install-plugins`.
@@ -149,13 +153,15 @@ fn worker_kafka_version(connect: &Connect) -> (Option<KafkaVersion>, Option<Stri
 }
 
 /// The worker properties: what Sluice sets, then the user's `configOverrides.server`
-/// lines, which win because later lines override earlier ones in a properties file.
-/// `rest.advertised.host.name` is not among them: the start command puts the pod's IP in
-/// front, so it needs no config provider.
+/// lines, which win because later lines override earlier ones in a properties file, then on
+/// Kafka 4 the JMX reporter added to each reporter list those lines set.
+/// `rest.advertised.host.name` is not among them: the start command puts the pod's own DNS
+/// name in front, so it needs no config provider.
 pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> String {
     let id = format!("{namespace}.{name}");
     let rf = DEFAULT_REPLICATION_FACTOR;
-    let providers = worker_version::config_providers(worker_kafka_version(connect).0);
+    let version = worker_kafka_version(connect).0;
+    let providers = worker_version::config_providers(version);
     let mut lines = vec![
         format!("bootstrap.servers={}", connect.spec.dependencies.kafka.bootstrap_endpoint),
         format!("group.id={id}"),
@@ -181,27 +187,19 @@ pub fn worker_properties(connect: &Connect, name: &str, namespace: &str) -> Stri
         lines.push(format!("config.providers.{}.class={}", p.name, p.class));
     }
     lines.extend(readable::provider_limits(&connect.spec, &names));
-    if let Some(o) = &connect.spec.config_overrides {
-        lines.extend(o.server.iter().cloned());
-    }
+    let server = server_overrides(connect);
+    lines.extend(server.iter().cloned());
+    lines.extend(metric_reporters::keep_jmx(server, version).0);
     lines.join("\n") + "\n"
 }
 
-/// The log4j properties when `configOverrides.log4j` has lines: logging to stdout (where
-/// the kubelet collects it), then the user's lines.
-pub fn log4j_properties(connect: &Connect) -> Option<String> {
-    let lines = &connect.spec.config_overrides.as_ref()?.log4j;
-    if lines.is_empty() {
-        return None;
-    }
-    let base = [
-        "log4j.rootLogger=INFO, stdout",
-        "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-        "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-        "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-    ];
-    let all: Vec<&str> = base.into_iter().chain(lines.iter().map(String::as_str)).collect();
-    Some(all.join("\n") + "\n")
+fn server_overrides(connect: &Connect) -> &[String] {
+    connect.spec.config_overrides.as_ref().map_or(&[], |o| o.server.as_slice())
+}
+
+/// The workers' logging files for their Kafka version, or why the spec's cannot be used.
+pub fn logging(connect: &Connect) -> Result<Logging, Vec<String>> {
+    logging::render(connect.spec.config_overrides.as_ref(), worker_kafka_version(connect).0)
 }
 
 /// The resolved plugin list the installer reads, as JSON.
@@ -218,12 +216,23 @@ fn storage_limit(connect: &Connect) -> Option<Quantity> {
     Some(on_demand.storage_limit.clone().unwrap_or_else(|| Quantity(DEFAULT_STORAGE_LIMIT.into())))
 }
 
-/// Renders `connect` (named `name` in `namespace`).
-pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_>) -> Rendered {
+/// Renders `connect` (named `name` in `namespace`), or says which fields cannot be rendered
+/// and how to fix them.
+pub fn render(
+    connect: &Connect,
+    name: &str,
+    namespace: &str,
+    inputs: &Inputs<'_>,
+) -> Result<Rendered, Vec<String>> {
     let properties = worker_properties(connect, name, namespace);
-    let log4j = log4j_properties(connect);
+    let logging = logging(connect)?;
     let plugin_list = plugin_list_json(connect, inputs.plugins);
-    let worker_files = properties.clone() + log4j.as_deref().unwrap_or_default();
+    // A Log4j2 file that its workers re-read changes nothing that needs a roll.
+    let mut worker_files = properties.clone();
+    worker_files.push_str(logging.log4j.as_deref().unwrap_or_default());
+    if !logging.reloads() {
+        worker_files.push_str(logging.log4j2.as_deref().unwrap_or_default());
+    }
     let hash = config_hash(&worker_files, &plugin_list, inputs.secret_versions);
     let (installer, installer_warning) = installer_image(connect, inputs.operator_image);
     let meta = |object: String| ObjectMeta {
@@ -240,7 +249,8 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
                 (rest::JAAS_FILE.to_owned(), rest::jaas_config()),
             ]
             .into_iter()
-            .chain(log4j.clone().map(|l| ("log4j.properties".to_owned(), l)))
+            .chain(logging.log4j.clone().map(|l| (logging::LOG4J_FILE.to_owned(), l)))
+            .chain(logging.log4j2.clone().map(|l| (logging::LOG4J2_FILE.to_owned(), l)))
             .collect(),
         ),
         ..ConfigMap::default()
@@ -300,7 +310,14 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
             },
             // Workers join a group and rebalance; starting them together is faster and safe.
             pod_management_policy: Some("Parallel".into()),
-            template: pod_template(connect, name, &installer, &hash),
+            template: pod_template(
+                connect,
+                name,
+                namespace,
+                Images { installer: &installer, operator: inputs.operator_image },
+                &hash,
+                &logging,
+            ),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()
@@ -312,8 +329,10 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         .into_iter()
         .chain(version_warning)
         .chain(readable::unenforced(version))
+        .chain(logging.warnings)
+        .chain(metric_reporters::keep_jmx(server_overrides(connect), version).1)
         .collect();
-    Rendered {
+    Ok(Rendered {
         stateful_set,
         headless,
         client,
@@ -322,7 +341,7 @@ pub fn render(connect: &Connect, name: &str, namespace: &str, inputs: &Inputs<'_
         pdb,
         network_policy,
         warnings,
-    }
+    })
 }
 
 /// The REST port's name on the container and the Services.
@@ -408,7 +427,22 @@ pub fn config_hash(
     format!("{:x}", h.finalize())[..16].to_owned()
 }
 
-fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> PodTemplateSpec {
+/// The images of the init containers: the installer's (`image.init` or the operator's), and
+/// the operator's own, which copies the probe whatever `image.init` names (an older Sluice
+/// image there has no probe to copy).
+struct Images<'a> {
+    installer: &'a str,
+    operator: &'a str,
+}
+
+fn pod_template(
+    connect: &Connect,
+    name: &str,
+    namespace: &str,
+    images: Images<'_>,
+    hash: &str,
+    logging: &Logging,
+) -> PodTemplateSpec {
     let mut volumes = vec![
         Volume {
             name: "plugins".into(),
@@ -429,11 +463,20 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             }),
             ..Volume::default()
         },
+        // The probe checks the listener against the CA bundle; the stores are Jetty's.
         secret_items_volume(
             "rest-tls",
             &rest::secret_name(name),
-            &[rest::KEYSTORE, rest::TRUSTSTORE, rest::STORE_PASSWORD],
+            &[rest::KEYSTORE, rest::TRUSTSTORE, rest::STORE_PASSWORD, rest::CACERTS],
         ),
+        Volume {
+            name: "probe".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("64Mi".into())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
         secret_items_volume("rest-credentials", &rest::secret_name(name), &[rest::LOGIN_FILE]),
     ];
     let kafka_keys = kafka_client::secret_keys(&connect.spec);
@@ -450,6 +493,7 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         mount("runtime", RUNTIME_DIR, false),
         mount("rest-tls", rest::TLS_DIR, true),
         mount("rest-credentials", rest::CREDENTIALS_DIR, true),
+        mount("probe", probe::DIR, true),
     ];
     if !kafka_keys.is_empty() {
         mounts.push(mount("kafka-client", kafka_client::DIR, true));
@@ -471,22 +515,36 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
         .chain(connect.spec.config_overrides.iter().flat_map(|o| o.jvm.iter().cloned()))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut env = vec![EnvVar {
-        name: "POD_IP".into(),
+    let field = |name: &str, path: &str| EnvVar {
+        name: name.into(),
         value_from: Some(EnvVarSource {
             field_ref: Some(ObjectFieldSelector {
-                field_path: "status.podIP".into(),
+                field_path: path.into(),
                 ..ObjectFieldSelector::default()
             }),
             ..EnvVarSource::default()
         }),
         ..EnvVar::default()
-    }];
+    };
+    let mut env = vec![
+        field("POD_IP", "status.podIP"),
+        field("POD_NAME", "metadata.name"),
+        // The pod's stable name under the headless Service, which the certificate covers
+        // (`*.<connect>-workers.<namespace>.svc`): workers advertise it to each other, and
+        // the probe asks by it. Kafka 4's Jetty 12 refuses a TLS request whose Host is no
+        // name of the certificate ("Invalid SNI"), so a pod IP there would break every
+        // request a follower forwards to the leader.
+        EnvVar {
+            name: probe::HOST_ENV.into(),
+            value: Some(format!("$(POD_NAME).{}.{namespace}.svc", headless_name(name))),
+            ..EnvVar::default()
+        },
+    ];
     env.push(EnvVar { name: "KAFKA_OPTS".into(), value: Some(jvm), ..EnvVar::default() });
-    if log4j_properties(connect).is_some() {
+    if let Some(options) = logging.jvm_options(CONFIG_DIR) {
         env.push(EnvVar {
             name: "KAFKA_LOG4J_OPTS".into(),
-            value: Some(format!("-Dlog4j.configuration=file:{CONFIG_DIR}/log4j.properties")),
+            value: Some(options),
             ..EnvVar::default()
         });
     }
@@ -504,9 +562,17 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
     };
     let installer_security =
         SecurityContext { read_only_root_filesystem: Some(true), ..restricted.clone() };
+    let copy_probe = Container {
+        name: probe::COPY_CONTAINER.into(),
+        image: Some(images.operator.to_owned()),
+        args: Some(vec!["copy-probe".into(), "--to".into(), probe::DIR.into()]),
+        volume_mounts: Some(vec![mount("probe", probe::DIR, false)]),
+        security_context: Some(installer_security.clone()),
+        ..Container::default()
+    };
     let installer = Container {
         name: INSTALLER_CONTAINER.into(),
-        image: Some(installer.to_owned()),
+        image: Some(images.installer.to_owned()),
         // The installer's last lines name each failed plugin; the status shows them.
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         args: Some(vec![
@@ -537,17 +603,7 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             container_port: i32::from(REST_PORT),
             ..ContainerPort::default()
         }]),
-        // Every REST path but the workers' internal ones asks for credentials, which a
-        // probe cannot hold without putting them in the pod spec: the listener accepting
-        // connections is what the probe can see.
-        readiness_probe: Some(Probe {
-            tcp_socket: Some(TCPSocketAction {
-                port: IntOrString::String(PORT_NAME.into()),
-                ..TCPSocketAction::default()
-            }),
-            period_seconds: Some(5),
-            ..Probe::default()
-        }),
+        readiness_probe: Some(probe::readiness()),
         volume_mounts: Some(mounts),
         resources: connect.spec.pod_template.as_ref().and_then(|p| p.resources.clone()),
         security_context: Some(restricted),
@@ -564,7 +620,7 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
-            init_containers: Some(vec![installer]),
+            init_containers: Some(vec![installer, copy_probe]),
             containers: vec![worker],
             volumes: Some(volumes),
             security_context: Some(PodSecurityContext {
@@ -587,7 +643,8 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
 }
 
 /// The worker's start: the rendered properties behind a first line with this pod's own
-/// address, so workers reach each other by pod IP (a user's `rest.advertised.host.name` in
+/// DNS name, so workers reach each other by a name the certificate holds (a user's
+/// `rest.advertised.host.name` in
 /// `configOverrides.server` comes later and wins), with the REST listener's store password
 /// from its mounted file and, with `kafka_login`, the Kafka clients' SASL login lines, in a
 /// file of the worker's alone (in memory), so that no ConfigMap holds them; the user's lines
@@ -595,13 +652,14 @@ fn pod_template(connect: &Connect, name: &str, installer: &str, hash: &str) -> P
 /// Apache's image ships `connect-distributed.sh`, Confluent's and Sluice's
 /// `connect-distributed`.
 fn start_command(kafka_login: bool) -> String {
+    let host = probe::HOST_ENV;
     let login = if kafka_login {
         format!(" cat {}/{};", kafka_client::DIR, kafka_client::CLIENT_PROPERTIES)
     } else {
         String::new()
     };
     format!(
-        "umask 077 && {{ echo \"rest.advertised.host.name=$POD_IP\"; {};{login} cat {CONFIG_DIR}/connect.properties; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
+        "umask 077 && {{ echo \"rest.advertised.host.name=${host}\"; {};{login} cat {CONFIG_DIR}/connect.properties; }} >{RUNTIME_DIR}/connect.properties && exec \"$(command -v connect-distributed || command -v connect-distributed.sh || echo /opt/kafka/bin/connect-distributed.sh)\" {RUNTIME_DIR}/connect.properties",
         rest::password_lines(),
     )
 }

@@ -89,9 +89,11 @@ pub fn worker_lines() -> Vec<String> {
         format!("{SSL}.keystore.location={TLS_DIR}/{KEYSTORE}"),
         format!("{SSL}.truststore.type=PKCS12"),
         format!("{SSL}.truststore.location={TLS_DIR}/{TRUSTSTORE}"),
-        // Workers forward requests to each other by pod IP (`rest.advertised.host.name`),
-        // which no certificate issued before the pod started can name. Trust is pinned to
-        // the truststore instead: with an issued certificate, a CA of this Connect alone.
+        // Workers forward requests to each other by their DNS names under the headless
+        // Service, which the certificate covers (Kafka 4's Jetty checks the Host against it
+        // on its side). The client's own name check stays off so that a certificate of the
+        // user's that names only the Services keeps working on Kafka 3; trust is pinned to
+        // the truststore: with an issued certificate, a CA of this Connect alone.
         format!("{SSL}.endpoint.identification.algorithm="),
         "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension".into(),
     ]

@@ -21,6 +21,9 @@ pub const PLUGINS_INSTALLED: &str = "PluginsInstalled";
 pub const APPLY_REFUSED: &str = "ApplyRefused";
 /// Ready's reason when a rendered object's name is taken by an object the Connect does not own.
 pub const OBJECT_NOT_OWNED: &str = "ObjectNotOwned";
+/// Ready's reason when a field cannot be rendered for the workers' Kafka (a log4j line
+/// without a Log4j2 translation): nothing was applied.
+pub const SPEC_INVALID: &str = "SpecInvalid";
 // The other reasons, by the condition that carries them.
 pub const RESOLVED: &str = "Resolved";
 pub const PLUGIN_UNRESOLVABLE: &str = "PluginUnresolvable";
@@ -44,6 +47,8 @@ pub struct Seen<'a> {
     pub missing_secrets: Vec<String>,
     /// The object of the rendered set the API server refused; nothing was applied.
     pub refused: Option<String>,
+    /// A line per field that cannot be rendered, naming it and the fix; nothing was applied.
+    pub spec_invalid: Vec<String>,
     /// An object (`Kind name`) that has a rendered object's name but is not the Connect's;
     /// nothing was applied.
     pub taken: Option<String>,
@@ -87,6 +92,7 @@ pub fn next_status(
         installed_somewhere: installer_finished(seen.pods) || ready_replicas > 0,
         image_failures: image_failures(seen.pods),
         refused: seen.refused.clone(),
+        spec_invalid: seen.spec_invalid.clone(),
         taken: seen.taken.clone(),
     };
     apply(&mut next.conditions, &observed, seen.generation, now);
@@ -105,7 +111,7 @@ pub fn announcements(before: &[Condition], next: &[Condition]) -> Vec<Announceme
         !crate::conditions::find(before, &c.type_)
             .is_some_and(|b| b.status == c.status && b.message == c.message)
     };
-    let told_on_ready = [SECRET_MISSING, APPLY_REFUSED, OBJECT_NOT_OWNED];
+    let told_on_ready = [SECRET_MISSING, APPLY_REFUSED, OBJECT_NOT_OWNED, SPEC_INVALID];
     next.iter()
         .filter(|c| c.status == "False")
         .filter(|c| c.type_ != READY || told_on_ready.contains(&c.reason.as_str()))
@@ -168,6 +174,8 @@ struct Observed {
     pub image_failures: Vec<String>,
     /// The object of the rendered set the API server refused and why; nothing was applied.
     pub refused: Option<String>,
+    /// A line per field that cannot be rendered; nothing was applied.
+    pub spec_invalid: Vec<String>,
     /// An object with a rendered object's name that the Connect does not own.
     pub taken: Option<String>,
 }
@@ -183,6 +191,7 @@ impl Default for Observed {
             installed_somewhere: false,
             image_failures: Vec::new(),
             refused: None,
+            spec_invalid: Vec::new(),
             taken: None,
         }
     }
@@ -231,6 +240,17 @@ fn conditions(observed: &Observed) -> Vec<ConditionUpdate> {
                 OBJECT_NOT_OWNED,
                 format!(
                     "{taken} already exists and is not this Connect's (it has no owner reference to it), so Sluice leaves it untouched and applied nothing: rename or remove that object, or give the Connect another name"
+                ),
+            )
+        })
+    });
+    let blocked = blocked.or_else(|| {
+        (!observed.spec_invalid.is_empty()).then(|| {
+            (
+                SPEC_INVALID,
+                format!(
+                    "{}; nothing was applied and the workers run what was applied last",
+                    observed.spec_invalid.join("; ")
                 ),
             )
         })
@@ -357,7 +377,10 @@ fn install_failures(pods: &[Pod]) -> Vec<String> {
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let statuses = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
-        for c in statuses.into_iter().flatten().filter(|c| c.name == INSTALLER_CONTAINER) {
+        let init = |c: &&k8s_openapi::api::core::v1::ContainerStatus| {
+            c.name == INSTALLER_CONTAINER || c.name == crate::connect::probe::COPY_CONTAINER
+        };
+        for c in statuses.into_iter().flatten().filter(init) {
             let terminated = [c.state.as_ref(), c.last_state.as_ref()]
                 .into_iter()
                 .flatten()
@@ -490,6 +513,7 @@ mod tests {
             resolution: Ok(&plugins),
             missing_secrets: Vec::new(),
             refused: None,
+            spec_invalid: Vec::new(),
             taken: None,
             stateful_set: None,
             pods: &[],
@@ -664,6 +688,24 @@ mod tests {
         apply(&mut next, &observed, Some(1), jiff::Timestamp::UNIX_EPOCH);
         let told = announcements(&before, &next);
         assert!(told.iter().any(|(reason, _)| reason == OBJECT_NOT_OWNED), "{told:?}");
+    }
+
+    #[test]
+    fn a_field_that_cannot_be_rendered_blocks_readiness_and_is_told() {
+        let observed = Observed {
+            resolution: Ok(1),
+            desired_replicas: 1,
+            ready_replicas: 1,
+            spec_invalid: vec!["spec.configOverrides.log4j[0] \"x\" is no key=value line".into()],
+            ..Observed::default()
+        };
+        let mut next = Vec::new();
+        apply(&mut next, &observed, Some(1), jiff::Timestamp::UNIX_EPOCH);
+        let ready = crate::conditions::find(&next, READY).unwrap();
+        assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", SPEC_INVALID));
+        assert!(ready.message.starts_with("spec.configOverrides.log4j[0]"), "{}", ready.message);
+        let told = announcements(&[], &next);
+        assert!(told.iter().any(|(reason, _)| reason == SPEC_INVALID), "{told:?}");
     }
 
     #[test]

@@ -84,6 +84,13 @@ pub fn of_image(image: &str) -> Option<KafkaVersion> {
     kafka.filter(|k| k.major < 10)
 }
 
+/// The Kafka version of the `version` a worker's `GET /` reports: Apache Kafka's own
+/// (`4.3.1`), or Confluent Platform's (`7.4.0-ce`, which ships Kafka 3.4).
+pub fn of_worker(version: &str) -> Option<KafkaVersion> {
+    let reported = leading_version(version)?;
+    if reported.major >= 5 { confluent_platform(reported) } else { Some(reported) }
+}
+
 /// `major.minor` at the start of `text` (`3.9.1-rc1` is 3.9).
 fn leading_version(text: &str) -> Option<KafkaVersion> {
     let mut parts = text.split(|c: char| !c.is_ascii_digit());
@@ -106,6 +113,15 @@ fn confluent_platform(cp: KafkaVersion) -> Option<KafkaVersion> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workers_reported_version_names_its_kafka() {
+        assert_eq!(of_worker("4.3.1"), Some(v(4, 3)));
+        assert_eq!(of_worker("3.9.1"), Some(v(3, 9)));
+        assert_eq!(of_worker("7.4.0-ce"), Some(v(3, 4)));
+        assert_eq!(of_worker("8.0.1-ccs"), Some(v(4, 0)));
+        assert_eq!(of_worker("trunk"), None);
+    }
 
     #[test]
     fn image_tags_name_their_kafka_version() {

@@ -72,6 +72,17 @@ impl ConnectClient {
         self.base.as_str().trim_end_matches('/')
     }
 
+    /// `GET /`: the worker's version (`{"version": "4.3.1", ...}`; Confluent Platform's
+    /// workers report their platform version, `7.4.0-ce`).
+    pub async fn version(&self) -> Result<String, RestError> {
+        #[derive(serde::Deserialize)]
+        struct Root {
+            version: String,
+        }
+        let root: Root = self.call(Method::GET, "/", "", None).await?.json().await?;
+        Ok(root.version)
+    }
+
     /// `GET /connectors?expand=status&expand=info`: every connector of the cluster, in one call.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>, RestError> {
         self.call(Method::GET, "/connectors", "connectors?expand=status&expand=info", None)
@@ -85,12 +96,12 @@ impl ConnectClient {
         self.call(Method::GET, "/connector-plugins", "connector-plugins", None).await?.json().await
     }
 
-    /// `POST /connectors` with `initial_state`.
+    /// `POST /connectors`, with `initial_state` when given.
     pub async fn create(
         &self,
         name: &str,
         config: &BTreeMap<String, String>,
-        initial_state: InitialState,
+        initial_state: Option<InitialState>,
     ) -> Result<(), RestError> {
         let body = serde_json::to_value(CreateConnector { name, config, initial_state })
             .expect("a map of strings serialises");

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use super::annotations::{OneOff, Request};
 use super::restart::{self, BackoffSettings, Decision, RestartHistory};
 use super::{ConnectorRunState, DesiredConnector, ObservedConnector};
+use crate::connect::worker_version::KafkaVersion;
 use crate::connect_wire::InitialState;
 use crate::crd::{ConnectorTargetState, RestartPolicyType};
 
@@ -16,9 +17,10 @@ use crate::crd::{ConnectorTargetState, RestartPolicyType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// `POST /connectors` with `initial_state`, so a connector meant to be paused or stopped
-    /// never runs first.
+    /// never runs first; `None` on workers older than Kafka 3.7, which do not know it: the
+    /// connector is created running, and a next plan pauses it.
     Create {
-        initial_state: InitialState,
+        initial_state: Option<InitialState>,
     },
     /// `PUT /connectors/{name}/config`: the stored config differs from the desired one.
     UpdateConfig,
@@ -59,6 +61,26 @@ pub struct PlanInput<'a> {
     pub policy_decision: Option<Decision>,
     pub backoff: BackoffSettings,
     pub now: Timestamp,
+    /// The Kafka version the Connect worker reports (`GET /`); `None` when unknown, taken as
+    /// a worker with every call Sluice makes.
+    pub worker_version: Option<KafkaVersion>,
+}
+
+/// `initial_state` on `POST /connectors` (KIP-980).
+const INITIAL_STATE_SINCE: KafkaVersion = KafkaVersion { major: 3, minor: 7 };
+/// `PUT /connectors/{name}/stop` (KIP-875).
+const STOP_SINCE: KafkaVersion = KafkaVersion { major: 3, minor: 5 };
+
+fn has(worker: Option<KafkaVersion>, since: KafkaVersion) -> bool {
+    worker.is_none_or(|v| v >= since)
+}
+
+/// Why the connector cannot be stopped on this worker, for the status.
+fn stop_unsupported(worker: Option<KafkaVersion>) -> Option<String> {
+    let version = worker.filter(|v| *v < STOP_SINCE)?;
+    Some(format!(
+        "spec.state is stopped, but the Connect worker runs Kafka {version}, which cannot stop a connector (PUT /connectors/{{name}}/stop needs Kafka {STOP_SINCE}, KIP-875): set spec.state to paused, or upgrade the workers"
+    ))
 }
 
 /// Whether a connector of the desired name that Sluice did not create may be taken over.
@@ -72,12 +94,25 @@ pub enum Adoption<'a> {
     Refused { how: &'a str },
 }
 
+/// Why a plan does nothing: the `Ready` condition's reason and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// `Ready`'s reason for a connector of the desired name that Sluice did not create.
+pub const CONNECTOR_NOT_OWNED: &str = "ConnectorNotOwned";
+/// `Ready`'s reason for a state the worker's Kafka version cannot take.
+pub const STATE_UNSUPPORTED: &str = "StateUnsupported";
+
 /// The plan: REST actions, and what the status must remember.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
     pub actions: Vec<Action>,
-    /// Why nothing may be done, for the status (a connector Sluice does not own).
-    pub blocked: Option<String>,
+    /// Why nothing may be done, for the status (a connector Sluice does not own, a state
+    /// the worker's Kafka cannot take).
+    pub blocked: Option<Blocked>,
     /// The name to record as owned before acting (`status.connectorName`).
     pub claim: Option<String>,
     /// The previous name to remember for deletion, or `None` to forget it.
@@ -116,8 +151,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         if let Some(old) = renamed_from {
             out.previous = Some(old.to_owned());
         }
+        if out.target == ConnectorTargetState::Stopped
+            && let Some(why) = stop_unsupported(input.worker_version)
+        {
+            out.blocked = Some(Blocked { reason: STATE_UNSUPPORTED, message: why });
+            return out;
+        }
         out.claim = Some(desired.name.clone());
-        out.actions.push(Action::Create { initial_state: initial_state(out.target) });
+        let initial_state =
+            has(input.worker_version, INITIAL_STATE_SINCE).then(|| initial_state(out.target));
+        out.actions.push(Action::Create { initial_state });
         return out;
     };
     if !owns_desired && input.adopt != Adoption::Allowed {
@@ -131,14 +174,15 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 desired.name
             ),
         };
-        out.blocked = Some(match input.adopt {
+        let message = match input.adopt {
             Adoption::Refused { how } => format!(
                 "{taken}. The Connector asks to adopt it (sluice.dev/adopt=true), but the Connect cluster does not allow adoption: {how}; or set spec.name to another name"
             ),
             _ => format!(
                 "{taken}: set spec.name to another name, or, where the Connect cluster's owner allows adoption, annotate the Connector with sluice.dev/adopt=true to manage the existing one"
             ),
-        });
+        };
+        out.blocked = Some(Blocked { reason: CONNECTOR_NOT_OWNED, message });
         return out;
     }
     if let Some(old) = renamed_from {
@@ -173,14 +217,22 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         }
     }
     out.target = out.hold.unwrap_or(desired.state);
+    let state = observed.state.and_then(|state| state_action(out.target, state));
+    // A stop the worker cannot make blocks the whole plan: acting on the rest (a config
+    // update, a restart) would leave the connector running while its spec says stopped.
+    if state == Some(Action::Stop)
+        && let Some(message) = stop_unsupported(input.worker_version)
+    {
+        out.actions.clear();
+        out.blocked = Some(Blocked { reason: STATE_UNSUPPORTED, message });
+        return out;
+    }
 
     let config_changed = observed.config != desired.config;
     if config_changed {
         out.actions.push(Action::UpdateConfig);
     }
-    if let Some(state) = observed.state {
-        out.actions.extend(state_action(out.target, state));
-    }
+    out.actions.extend(state);
 
     out.history = restart::observe_history(observed, input.history, input.now, &input.backoff);
     // A config update restarts the connector anyway, and a paused or stopped connector is

@@ -18,7 +18,7 @@ pub const CONNECT_UNAVAILABLE: &str = "ConnectUnavailable";
 /// Reasons of `Ready` that the controller reads back, to tell a problem once.
 pub const INVALID_SPEC: &str = "InvalidSpec";
 pub const CONFIG_INVALID: &str = "ConfigInvalid";
-pub const CONNECTOR_NOT_OWNED: &str = "ConnectorNotOwned";
+pub use super::plan::{CONNECTOR_NOT_OWNED, STATE_UNSUPPORTED};
 
 /// How long after Sluice acted a connector that is still starting keeps `Progressing` True,
 /// and so is looked at every second: long enough for Connect to start tasks, short enough
@@ -174,7 +174,7 @@ fn observe_into(
     }
 
     let readiness = match &plan.blocked {
-        Some(why) => Readiness::not(CONNECTOR_NOT_OWNED, why.clone()),
+        Some(blocked) => Readiness::not(blocked.reason, blocked.message.clone()),
         None => readiness(desired.name.as_str(), plan.target, observed, &plan.actions),
     };
     let failed = observed.is_some_and(|o| super::restart::failure(o).is_some());

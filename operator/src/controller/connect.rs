@@ -77,6 +77,7 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
     let sets: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut stateful_set = sets.get_opt(&name).await?;
     let mut refused = None;
+    let mut spec_invalid = Vec::new();
     if let (Ok(plugins), Ok(versions), None) = (&resolved, &secret_versions, &taken) {
         let inputs = render::Inputs {
             plugins,
@@ -84,11 +85,17 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
             secret_versions: versions,
             operator_pods: ctx.settings.connect.operator_pods.as_ref(),
         };
-        let rendered = render::render(&connect, &name, &namespace, &inputs);
-        match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref()).await? {
-            Ok(applied) => stateful_set = Some(applied),
-            Err(NotApplied::Refused(why)) => refused = Some(why),
-            Err(NotApplied::Taken(object)) => taken = Some(object),
+        match render::render(&connect, &name, &namespace, &inputs) {
+            Ok(rendered) => {
+                match apply_all(&ctx, &connect, &namespace, &rendered, stateful_set.as_ref())
+                    .await?
+                {
+                    Ok(applied) => stateful_set = Some(applied),
+                    Err(NotApplied::Refused(why)) => refused = Some(why),
+                    Err(NotApplied::Taken(object)) => taken = Some(object),
+                }
+            }
+            Err(why) => spec_invalid = why,
         }
     }
 
@@ -128,6 +135,7 @@ async fn reconcile(connect: Arc<Connect>, ctx: Arc<Context>) -> Result<Requeue, 
             .map_err(|failures| failures.iter().map(ToString::to_string).collect()),
         missing_secrets: secret_versions.err().unwrap_or_default(),
         refused,
+        spec_invalid,
         taken,
         stateful_set: stateful_set.as_ref().and_then(|s| s.status.as_ref()),
         pods: &pods,
@@ -460,6 +468,15 @@ async fn apply_all(
     let name = rendered.stateful_set.name_any();
     let before = before.and_then(hash_of);
     let after = hash_of(&rendered.stateful_set);
+    // A spec change that rolls nothing (a Log4j2 level the workers re-read) is told too.
+    let spec_changed =
+        connect.status.as_ref().and_then(|s| s.observed_generation) != connect.metadata.generation;
+    if before != after || spec_changed {
+        for warning in &rendered.warnings {
+            events::publish(ctx, connect, EventType::Warning, "SpecAdjusted", "Render", warning)
+                .await;
+        }
+    }
     if before != after {
         let note = match before {
             None => format!("Created StatefulSet {name} with {} worker(s)", connect.spec.replicas),
@@ -469,10 +486,6 @@ async fn apply_all(
         };
         info!("{note}");
         events::publish(ctx, connect, EventType::Normal, "Applied", "Apply", &note).await;
-        for warning in &rendered.warnings {
-            events::publish(ctx, connect, EventType::Warning, "SpecAdjusted", "Render", warning)
-                .await;
-        }
     }
     Ok(Ok(applied))
 }

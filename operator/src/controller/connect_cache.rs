@@ -21,6 +21,7 @@ use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 use tracing::{debug, info};
 
+use crate::connect::worker_version::{self, KafkaVersion};
 use crate::connect_rest::{ConnectClient, ExpandedConnector, RestError};
 use crate::connector::ConnectorRunState;
 use crate::crd::Connector;
@@ -40,6 +41,8 @@ struct Cluster {
     /// Connector names on this cluster and the resources that manage them.
     watchers: HashMap<String, ObjectRef<Connector>>,
     poller_running: bool,
+    /// The worker's Kafka version (`GET /`) and when it was read.
+    version: Option<(Instant, Option<KafkaVersion>)>,
 }
 
 /// The observation cache of every Connect cluster Sluice talks to.
@@ -53,6 +56,9 @@ pub struct ConnectCache {
 
 /// How long a failed listing is reused before Connect is asked again.
 const ERROR_TTL: Duration = Duration::from_secs(3);
+/// How long a worker's version is reused: workers are upgraded by a roll, rarely, and a
+/// call their new version has waits at most this long for it.
+const VERSION_TTL: Duration = Duration::from_secs(600);
 
 impl ConnectCache {
     /// The cache, and the stream of Connectors its pollers want reconciled.
@@ -137,6 +143,27 @@ impl ConnectCache {
             c.last = Some((Instant::now(), result));
         }
         c.last.as_ref().expect("just set").1.clone()
+    }
+
+    /// The Kafka version of the cluster's workers, read at most every [`VERSION_TTL`];
+    /// `None` when the worker does not say (or did not answer: the listing's error tells).
+    pub async fn version(&self, key: &str, client: &ConnectClient) -> Option<KafkaVersion> {
+        let cluster = self.existing(key)?;
+        let mut c = cluster.lock().await;
+        if let Some((at, version)) = c.version
+            && at.elapsed() < VERSION_TTL
+        {
+            return version;
+        }
+        let read = match client.version().await {
+            Ok(reported) => worker_version::of_worker(&reported),
+            Err(e) => {
+                debug!(cluster = %key, "GET / failed: {e}");
+                return None;
+            }
+        };
+        c.version = Some((Instant::now(), read));
+        read
     }
 
     /// Forgets the cluster's listing, after Sluice changed something there.

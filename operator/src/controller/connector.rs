@@ -229,6 +229,7 @@ async fn apply(
         policy_decision,
         backoff: ctx.settings.backoff,
         now: run.now,
+        worker_version: ctx.cache.version(&target.key, &target.client).await,
     };
     let plan = plan(&input);
     // The controller reconciles the object in its watch cache, which can lag a write Sluice
@@ -240,11 +241,14 @@ async fn apply(
         return Ok(Requeue::requeue(STALE_RETRY));
     }
 
-    if let Some(why) = &plan.blocked {
-        if !run.condition_is(status::READY, status::CONNECTOR_NOT_OWNED) {
-            run.event(EventType::Warning, status::CONNECTOR_NOT_OWNED, "Reconcile", why).await;
+    if let Some(blocked) = &plan.blocked {
+        if !run.condition_is(status::READY, blocked.reason) {
+            run.event(EventType::Warning, blocked.reason, "Reconcile", &blocked.message).await;
         }
-        let outcome = Outcome::Observed { desired: &desired, observed: None, plan: &plan };
+        // Only a connector that is Sluice's has its state mirrored.
+        let ours = blocked.reason != status::CONNECTOR_NOT_OWNED;
+        let observed = observed.as_ref().filter(|_| ours);
+        let outcome = Outcome::Observed { desired: &desired, observed, plan: &plan };
         run.write_outcome(&target.label, &outcome).await?;
         return Ok(Requeue::requeue(ctx.settings.resync));
     }

@@ -337,10 +337,20 @@ pub struct ConfigOverrides {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::bounds::override_lines")]
     pub jvm: Vec<String>,
-    /// log4j properties, for example `log4j.logger.org.apache.kafka.connect=DEBUG`.
+    /// log4j 1 properties, for example `log4j.logger.org.apache.kafka.connect=DEBUG`, for
+    /// Kafka 3.x workers. On Kafka 4.x workers (which read Log4j2) `log4j.rootLogger` and
+    /// `log4j.logger.NAME` lines are translated to Log4j2 with a `SpecAdjusted` warning;
+    /// other lines are refused: use `log4j2` there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::bounds::override_lines")]
     pub log4j: Vec<String>,
+    /// Log4j2 properties, for example `logger.connect.name=org.apache.kafka.connect` and
+    /// `logger.connect.level=DEBUG`, for Kafka 4.x workers (as Confluent for Kubernetes 3
+    /// names the field). The workers re-read their Log4j2 file, so a change here takes
+    /// effect within about two minutes without rolling them. Refused on Kafka 3.x workers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::bounds::override_lines")]
+    pub log4j2: Vec<String>,
 }
 
 /// A Secret mounted into every worker.

@@ -14,6 +14,7 @@ pub mod classes;
 pub mod download;
 pub mod entry_path;
 pub mod manifest;
+pub mod probe;
 
 use std::{
     fmt,

@@ -35,6 +35,7 @@ fn rendered(
             operator_pods: None,
         },
     )
+    .expect("the Connect renders")
 }
 
 #[test]
@@ -77,6 +78,7 @@ fn the_confluent_hub_example_renders_a_worker_statefulset_with_the_installer() {
             ("runtime", "/opt/sluice/runtime"),
             ("rest-tls", "/mnt/sluice/rest-tls"),
             ("rest-credentials", "/mnt/sluice/rest-credentials"),
+            ("probe", "/opt/sluice/bin"),
             ("secret-aws-credential", "/mnt/secrets/aws-credential"),
             ("tls-connector-tls", "/mnt/sslcerts/connector-tls"),
         ]
@@ -137,18 +139,159 @@ fn config_providers_follow_the_workers_kafka_version() {
 }
 
 #[test]
-fn the_start_command_advertises_the_pod_ip_before_the_rendered_lines() {
+fn the_start_command_advertises_the_pods_dns_name_before_the_rendered_lines() {
     let r = rendered(&example(), &[plugin()], &BTreeMap::new());
     let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
     let command = pod.containers[0].command.clone().unwrap();
     assert_eq!(command[..2], ["/bin/sh", "-c"]);
     let script = &command[2];
-    let advertised = script.find("rest.advertised.host.name=$POD_IP").expect(script);
+    let advertised = script.find("rest.advertised.host.name=$SLUICE_REST_HOST").expect(script);
     let rendered = script.find("cat /etc/sluice/connect/connect.properties").expect(script);
     assert!(advertised < rendered, "a user's override comes later and wins: {script}");
     assert!(script.contains("exec "), "the worker replaces the shell: {script}");
     let env = pod.containers[0].env.clone().unwrap();
-    assert!(env.iter().any(|e| e.name == "POD_IP"), "{env:?}");
+    let value = |name: &str| env.iter().find(|e| e.name == name).and_then(|e| e.value.clone());
+    // Kubernetes expands $(POD_NAME), declared before it, to the pod's name: a name the
+    // certificate holds (`*.connect-workers.confluent.svc`), which Jetty 12 checks.
+    assert_eq!(
+        value("SLUICE_REST_HOST").as_deref(),
+        Some("$(POD_NAME).connect-workers.confluent.svc")
+    );
+    let position = |name: &str| env.iter().position(|e| e.name == name).unwrap();
+    assert!(position("POD_NAME") < position("SLUICE_REST_HOST"), "{env:?}");
+    let names = super::rest::dns_names("connect", "confluent");
+    assert!(names.contains(&"*.connect-workers.confluent.svc".to_owned()), "{names:?}");
+}
+
+#[test]
+fn readiness_is_the_probe_the_operators_image_copies_in_whatever_image_init_says() {
+    let mut c = example();
+    c.spec.image.as_mut().unwrap().init = Some("registry.local/sluice:0.0.9".into());
+    let r = rendered(&c, &[plugin()], &BTreeMap::new());
+    let pod = r.stateful_set.spec.unwrap().template.spec.unwrap();
+    let inits = pod.init_containers.unwrap();
+    assert_eq!(inits[0].image.as_deref(), Some("registry.local/sluice:0.0.9"));
+    let copy = &inits[1];
+    assert_eq!(copy.name, "copy-probe");
+    assert_eq!(copy.image.as_deref(), Some("ghcr.io/sluice-dev/sluice:0.1.0"));
+    assert_eq!(copy.args.clone().unwrap(), ["copy-probe", "--to", "/opt/sluice/bin"]);
+    let worker = &pod.containers[0];
+    let exec = worker.readiness_probe.clone().unwrap().exec.unwrap().command.unwrap();
+    assert_eq!(exec[0], "/opt/sluice/bin/sluice-probe");
+    let mounts = worker.volume_mounts.clone().unwrap();
+    let probe = mounts.iter().find(|m| m.mount_path == "/opt/sluice/bin").unwrap();
+    assert_eq!(probe.read_only, Some(true), "the worker cannot replace its probe");
+    // The CA bundle the probe checks the listener against is projected beside the stores.
+    let volumes = pod.volumes.unwrap();
+    let tls = volumes.iter().find(|v| v.name == "rest-tls").unwrap();
+    let items = tls.secret.clone().unwrap().items.unwrap();
+    assert!(items.iter().any(|i| i.key == "cacerts.pem"), "{items:?}");
+}
+
+#[test]
+fn a_kafka_4_worker_gets_log4j2_whose_changes_do_not_roll_and_a_kafka_3_worker_log4j() {
+    let with = |image: &str, log4j: &[&str], log4j2: &[&str]| {
+        let mut c = example();
+        c.spec.image.as_mut().unwrap().application = Some(image.into());
+        c.spec.config_overrides = Some(crate::crd::ConfigOverrides {
+            log4j: log4j.iter().map(|s| (*s).to_owned()).collect(),
+            log4j2: log4j2.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        });
+        c
+    };
+    let env_of = |r: &Rendered, name: &str| {
+        let pod = r.stateful_set.spec.clone().unwrap().template.spec.unwrap();
+        pod.containers[0]
+            .env
+            .clone()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value)
+    };
+    let hash_of = |r: &Rendered| {
+        r.stateful_set.spec.clone().unwrap().template.metadata.unwrap().annotations.unwrap()
+            [HASH_ANNOTATION]
+            .clone()
+    };
+    let four = rendered(
+        &with("apache/kafka:4.3.1", &[], &["logger.a.name=a", "logger.a.level=DEBUG"]),
+        &[],
+        &BTreeMap::new(),
+    );
+    assert_eq!(
+        env_of(&four, "KAFKA_LOG4J_OPTS").as_deref(),
+        Some("-Dlog4j2.configurationFile=/etc/sluice/connect/log4j2.properties")
+    );
+    let data = four.worker_config.data.clone().unwrap();
+    assert!(data["log4j2.properties"].ends_with("logger.a.level=DEBUG\n"));
+    assert!(!data.contains_key("log4j.properties"));
+    // Another level: the file changes, the pods do not roll (Log4j2 re-reads it).
+    let other = rendered(
+        &with("apache/kafka:4.3.1", &[], &["logger.a.name=a", "logger.a.level=TRACE"]),
+        &[],
+        &BTreeMap::new(),
+    );
+    assert_ne!(four.worker_config, other.worker_config);
+    assert_eq!(hash_of(&four), hash_of(&other));
+    // A translated log4j line is said; one without translation refuses the render.
+    let translated =
+        rendered(&with("apache/kafka:4.3.1", &["log4j.logger.b=WARN"], &[]), &[], &BTreeMap::new());
+    assert!(
+        translated.warnings.iter().any(|w| w.contains("spec.configOverrides.log4j[0]")),
+        "{:?}",
+        translated.warnings
+    );
+    let inputs = Inputs {
+        plugins: &[],
+        operator_image: "o",
+        secret_versions: &BTreeMap::new(),
+        operator_pods: None,
+    };
+    let refused = render(
+        &with("apache/kafka:4.3.1", &["log4j.appender.x=y"], &[]),
+        "connect",
+        "confluent",
+        &inputs,
+    );
+    assert!(refused.unwrap_err()[0].starts_with("spec.configOverrides.log4j[0]"));
+    let refused = render(
+        &with("apache/kafka:3.9.1", &[], &["logger.a.level=DEBUG"]),
+        "connect",
+        "confluent",
+        &inputs,
+    );
+    assert!(refused.unwrap_err()[0].starts_with("spec.configOverrides.log4j2"));
+    // Kafka 3: a log4j change rolls.
+    let three =
+        rendered(&with("apache/kafka:3.9.1", &["log4j.logger.b=WARN"], &[]), &[], &BTreeMap::new());
+    let three_b =
+        rendered(&with("apache/kafka:3.9.1", &["log4j.logger.b=INFO"], &[]), &[], &BTreeMap::new());
+    assert_ne!(hash_of(&three), hash_of(&three_b));
+    assert_eq!(
+        env_of(&three, "KAFKA_LOG4J_OPTS").as_deref(),
+        Some("-Dlog4j.configuration=file:/etc/sluice/connect/log4j.properties")
+    );
+}
+
+#[test]
+fn a_metric_reporters_override_keeps_the_jmx_reporter_on_kafka_4() {
+    let mut c = example();
+    c.spec.image.as_mut().unwrap().application = Some("apache/kafka:4.3.1".into());
+    c.spec.config_overrides = Some(crate::crd::ConfigOverrides {
+        server: vec!["metric.reporters=com.example.Prometheus".into()],
+        ..Default::default()
+    });
+    let p = worker_properties(&c, "connect", "confluent");
+    assert!(
+        p.ends_with(
+            "metric.reporters=com.example.Prometheus,org.apache.kafka.common.metrics.JmxReporter\n"
+        ),
+        "{p}"
+    );
+    let r = rendered(&c, &[], &BTreeMap::new());
+    assert!(r.warnings.iter().any(|w| w.contains("metric.reporters")), "{:?}", r.warnings);
 }
 
 #[test]
@@ -201,6 +344,7 @@ fn server_overrides_come_last_so_they_win() {
         server: vec!["offset.flush.interval.ms=5000".into(), "group.id=mine".into()],
         jvm: vec!["-Xmx2g".into()],
         log4j: vec!["log4j.logger.org.apache.kafka.connect=DEBUG".into()],
+        log4j2: vec![],
     });
     let p = worker_properties(&c, "connect", "confluent");
     assert!(p.ends_with("offset.flush.interval.ms=5000\ngroup.id=mine\n"), "{p}");
@@ -371,7 +515,8 @@ fn the_rest_listener_serves_https_with_basic_auth_from_the_mounted_secret() {
         assert!(command.contains(&line), "{command}");
     }
     let probe = worker.readiness_probe.as_ref().unwrap();
-    assert!(probe.http_get.is_none() && probe.tcp_socket.is_some(), "{probe:?}");
+    // No credential in the pod spec: the exec'd probe reads the mounted login file.
+    assert!(probe.http_get.is_none() && probe.exec.is_some(), "{probe:?}");
     let volume = |name: &str| {
         pod.volumes.as_ref().unwrap().iter().find(|v| v.name == name).cloned().unwrap()
     };
@@ -379,7 +524,10 @@ fn the_rest_listener_serves_https_with_basic_auth_from_the_mounted_secret() {
         volume(name).secret.unwrap().items.unwrap().into_iter().map(|i| i.key).collect()
     };
     assert_eq!(volume("rest-tls").secret.unwrap().secret_name.as_deref(), Some("connect-rest"));
-    assert_eq!(keys("rest-tls"), ["keystore.p12", "truststore.p12", "keystore.password"]);
+    assert_eq!(
+        keys("rest-tls"),
+        ["keystore.p12", "truststore.p12", "keystore.password", "cacerts.pem"]
+    );
     assert_eq!(keys("rest-credentials"), ["basic-auth.properties"]);
     assert_eq!(volume("runtime").empty_dir.unwrap().medium.as_deref(), Some("Memory"));
     // The listener's paths are not among what connector configs may read.
@@ -402,7 +550,8 @@ fn the_network_policy_lets_in_only_the_operator_and_the_workers() {
         secret_versions: &BTreeMap::new(),
         operator_pods: Some(&operator),
     };
-    let policy = render(&example(), "connect", "confluent", &inputs).network_policy.unwrap();
+    let policy =
+        render(&example(), "connect", "confluent", &inputs).unwrap().network_policy.unwrap();
     let spec = policy.spec.unwrap();
     assert_eq!(spec.policy_types.as_deref(), Some(&["Ingress".to_owned()][..]));
     assert_eq!(spec.pod_selector.unwrap().match_labels, Some(selector("connect")));

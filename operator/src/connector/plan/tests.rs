@@ -54,6 +54,7 @@ fn input<'a>(d: &'a DesiredConnector, o: Option<&'a ObservedConnector>) -> PlanI
         policy_decision: None,
         backoff: BackoffSettings::default(),
         now: now(),
+        worker_version: None,
     }
 }
 
@@ -66,7 +67,7 @@ fn a_missing_connector_is_created_in_its_target_state() {
     ] {
         let d = desired(target);
         let p = plan(&input(&d, None));
-        assert_eq!(p.actions, vec![Action::Create { initial_state: initial }]);
+        assert_eq!(p.actions, vec![Action::Create { initial_state: Some(initial) }]);
         assert_eq!(p.claim.as_deref(), Some("c"), "the name is claimed before creating");
     }
 }
@@ -197,13 +198,13 @@ fn a_connector_sluice_did_not_create_is_left_alone() {
     i.owned = None;
     let p = plan(&i);
     assert!(p.actions.is_empty());
-    assert!(p.blocked.as_deref().unwrap().contains("sluice.dev/adopt=true"));
+    assert!(p.blocked.as_ref().unwrap().message.contains("sluice.dev/adopt=true"));
     // Asking is not enough: the Connect cluster's owner must allow it.
     i.adopt = Adoption::Refused { how: "its owner can set allowAdoption" };
     let p = plan(&i);
     assert!(p.actions.is_empty());
     assert_eq!(p.claim, None);
-    let why = p.blocked.unwrap();
+    let why = p.blocked.unwrap().message;
     assert!(why.contains("does not allow adoption: its owner can set allowAdoption"), "{why}");
     i.adopt = Adoption::Allowed;
     let p = plan(&i);
@@ -217,7 +218,7 @@ fn a_rename_creates_the_new_connector_first_then_deletes_the_old() {
     let mut i = input(&d, None);
     i.owned = Some("old");
     let first = plan(&i);
-    assert_eq!(first.actions, vec![Action::Create { initial_state: InitialState::Running }]);
+    assert_eq!(first.actions, vec![Action::Create { initial_state: Some(InitialState::Running) }]);
     assert_eq!(first.claim.as_deref(), Some("c"));
     assert_eq!(first.previous.as_deref(), Some("old"));
 
@@ -242,7 +243,7 @@ fn a_rename_onto_a_connector_sluice_did_not_create_takes_nothing_over() {
     assert!(p.actions.is_empty(), "nothing is written: {:?}", p.actions);
     assert_eq!(p.claim, None, "the name is not claimed, so a delete cannot remove it");
     assert_eq!(p.previous, None, "the old name is still the one owned, not one to delete");
-    let why = p.blocked.unwrap();
+    let why = p.blocked.unwrap().message;
     assert!(why.contains("spec.name was changed from mine to c"), "{why}");
     assert!(why.contains("did not create it"), "{why}");
 
@@ -384,4 +385,30 @@ fn replaying_a_plan_against_its_result_plans_nothing() {
     let p = plan(&i);
     assert!(p.actions.is_empty());
     assert_eq!(p.history.healthy_since, Some(now()));
+}
+
+#[test]
+fn older_workers_get_only_the_calls_their_kafka_has() {
+    use crate::connect::worker_version::KafkaVersion;
+    let version = |major, minor| Some(KafkaVersion { major, minor });
+    // Before 3.7 a connector is created without initial_state, then paused.
+    let d = desired(ConnectorTargetState::Paused);
+    let p = plan(&PlanInput { worker_version: version(3, 6), ..input(&d, None) });
+    assert_eq!(p.actions, vec![Action::Create { initial_state: None }]);
+    let p = plan(&PlanInput { worker_version: version(3, 7), ..input(&d, None) });
+    assert_eq!(p.actions, vec![Action::Create { initial_state: Some(InitialState::Paused) }]);
+    let running = observed("RUNNING", &["RUNNING"], "v");
+    let p = plan(&PlanInput { worker_version: version(3, 4), ..input(&d, Some(&running)) });
+    assert_eq!(p.actions, vec![Action::Pause]);
+    // Before 3.5 a stopped connector is a status message naming the version, not a call
+    // the worker answers 404.
+    let stopped = desired(ConnectorTargetState::Stopped);
+    for observed in [None, Some(&running)] {
+        let p = plan(&PlanInput { worker_version: version(3, 4), ..input(&stopped, observed) });
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+        let why = p.blocked.unwrap().message;
+        assert!(why.contains("runs Kafka 3.4") && why.contains("Kafka 3.5"), "{why}");
+    }
+    let p = plan(&PlanInput { worker_version: version(3, 5), ..input(&stopped, Some(&running)) });
+    assert_eq!(p.actions, vec![Action::Stop]);
 }
