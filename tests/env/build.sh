@@ -6,12 +6,14 @@
 #   $SLUICE_CACHE/coredns-<v>/bin/coredns         from the Go module proxy (the cluster DNS)
 #   $SLUICE_CACHE/etcd-<v>/bin/etcd               from the Go module proxy
 #   $SLUICE_CACHE/helm-<v>/bin/helm               from the Go module proxy
-#   $SLUICE_CACHE/kafka-<v>/{lib,plugins}         from Maven Central
+#   $SLUICE_CACHE/kafka-<v>/{lib,plugins}         from Maven Central: the default (4.x), the
+#                                                  legacy lane (3.9) and the oldest line the
+#                                                  conformance suite checks (3.4)
 #   $SLUICE_CACHE/kubectl-<v>/bin/kubectl         only where the machine has no kubectl
 # A component counts as cached only once its directory holds a `.complete` marker, so an
 # interrupted build is redone rather than trusted.
 #
-# Usage: tests/env/build.sh [kube|etcd|helm|kafka|kubectl ...]   (default: all but kubectl)
+# Usage: tests/env/build.sh [kube|etcd|helm|kafka|kafka-legacy|kafka-oldest|kubectl ...]   (default: all but kubectl)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -121,26 +123,35 @@ build_helm() {
   GOBIN=$out/bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
 }
 
+# Kafka of version $2 into $1: 4.x logs through Log4j2, 3.x through log4j 1 (reload4j).
 build_kafka() {
-  local out=$1
-  mvn -B -q -f "$here/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib"
+  local out=$1 version=$2 logging=reload4j
+  [[ $version == 3.* ]] || logging=log4j2
+  # `cached` runs this inside an `if`, where `set -e` does not stop it: each step says.
+  mvn -B -q -f "$here/kafka/pom.xml" -Dkafka.version="$version" -Dkafka.logging=$logging \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib" || return 1
   # The FileStream connectors left the worker's classpath in 3.2: they are a real plugin to
   # install under plugin.path, which is what the tests need.
-  mvn -B -q -f "$here/kafka/pom.xml" dependency:copy \
-    -Dartifact="org.apache.kafka:connect-file:$KAFKA_VERSION" -DoutputDirectory="$out/plugins/connect-file"
+  mvn -B -q -f "$here/kafka/pom.xml" -Dkafka.logging=$logging dependency:copy \
+    -Dartifact="org.apache.kafka:connect-file:$version" -DoutputDirectory="$out/plugins/connect-file" || return 1
+  echo "$logging" >"$out/logging"
 }
+build_kafka_default() { build_kafka "$1" "$KAFKA_VERSION"; }
+build_kafka_legacy() { build_kafka "$1" "$KAFKA_LEGACY_VERSION"; }
+build_kafka_oldest() { build_kafka "$1" "$KAFKA_OLDEST_VERSION"; }
 
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=(kafka etcd helm kube coredns)
+[[ ${#components[@]} -gt 0 ]] || components=(kafka kafka-legacy kafka-oldest etcd helm kube coredns)
 for c in "${components[@]}"; do
   case $c in
     kube) cached "kubernetes-$KUBE_VERSION" build_kube ;;
     kubectl) cached "kubectl-$KUBE_VERSION" build_kubectl ;;
     etcd) cached "etcd-$ETCD_VERSION" build_etcd ;;
     helm) cached "helm-$HELM_VERSION" build_helm ;;
-    kafka) cached "kafka-$KAFKA_VERSION" build_kafka ;;
+    kafka) cached "kafka-$KAFKA_VERSION" build_kafka_default ;;
+    kafka-legacy) cached "kafka-$KAFKA_LEGACY_VERSION" build_kafka_legacy ;;
+    kafka-oldest) cached "kafka-$KAFKA_OLDEST_VERSION" build_kafka_oldest ;;
     coredns) cached "coredns-$COREDNS_VERSION" build_coredns ;;
-    *) die "unknown component '$c' (expected kube, etcd, helm, kafka, coredns or kubectl)" ;;
+    *) die "unknown component '$c' (expected kube, etcd, helm, kafka, kafka-legacy, kafka-oldest, coredns or kubectl)" ;;
   esac
 done

@@ -327,12 +327,15 @@ fn the_confluent_hub_example_becomes_a_connect_cluster_field_by_field() {
         .iter()
         .map(|i| i["key"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(keys, ["keystore.p12", "truststore.p12", "keystore.password"]);
+    assert_eq!(keys, ["keystore.p12", "truststore.p12", "keystore.password", "cacerts.pem"]);
     assert_eq!(
         volume(pod, "rest-credentials")["secret"]["items"],
         serde_json::json!([{"key": "basic-auth.properties", "path": "basic-auth.properties"}])
     );
-    assert_eq!(worker["readinessProbe"]["tcpSocket"]["port"], "https");
+    // Ready when Connect serves: the probe the operator's image copies in, which reads the
+    // mounted login file (no credential in the pod spec).
+    assert_eq!(worker["readinessProbe"]["exec"]["command"][0], "/opt/sluice/bin/sluice-probe");
+    assert!(!worker.to_string().contains("password="), "{worker}");
 
     let list = plugin_list(&env, &ns);
     assert_eq!(list["plugins"][0]["archiveUrl"], archive_url.as_str());

@@ -469,6 +469,14 @@ impl Run<'_> {
                     vec![],
                 )
             }
+            // Kafka 3.4 answers a config its connector refuses outright (a sink without
+            // topics) with a 500 carrying the ConfigException, where later workers answer 200
+            // with the errors: the user's to fix, not a worker to wait for.
+            Err(RestError::Status { status: 500, message: ref m, .. })
+                if m.contains("ConfigException") =>
+            {
+                (redactor.redact(&format!("Connect rejected the config: {m}")), vec![])
+            }
             Err(e) if e.is_retryable() => {
                 return self.unavailable(target, &e, redactor).await.map(Some);
             }
