@@ -2,9 +2,11 @@
 # Builds the operator of the previous release (PREVIOUS_RELEASE in versions.env) for the
 # upgrade test: its tree (chart, CRDs) in target/previous/src and its binary at
 # target/previous/sluice. It shares this workspace's target directory, so only the sluice
-# crate is compiled again (the dependencies are the same); that build replaces
-# target/debug/sluice, so this tree's binary is built again afterwards and checked to be
-# back, byte for byte.
+# crate is compiled again (the dependencies are the same). Its package and binary are
+# renamed sluice-previous in the extracted tree first: cargo names a workspace member's
+# artifacts by its package, not its path, so under its own name the previous release's
+# library and binary would overwrite this tree's (target/debug/deps/libsluice-<same hash>,
+# target/debug/sluice) and leave this tree's build fresh on the wrong files.
 #
 # Usage: tests/env/previous-release.sh   (from anywhere; needs the repository's history)
 set -euo pipefail
@@ -23,16 +25,20 @@ if [[ -x $out/sluice && $(cat "$out/release" 2>/dev/null) == "$PREVIOUS_RELEASE"
   log "target/previous holds $PREVIOUS_RELEASE"
   exit 0
 fi
-current=target/debug/sluice
-cargo build --locked -q -p sluice
-before=$(sha256sum "$current" | cut -d' ' -f1)
 rm -rf "$out"; mkdir -p "$out/src"
 git archive "$PREVIOUS_RELEASE" | tar -x -C "$out/src"
+manifest=$out/src/operator/Cargo.toml
+# The package and the binary; the library keeps its crate name (`[lib] name`), which its
+# own code uses.
+sed -i -e '/^\[package\]/,/^\[/ s/^name = "sluice"$/name = "sluice-previous"/' \
+  -e '/^\[\[bin\]\]/,/^\[/ s/^name = "sluice"$/name = "sluice-previous"/' "$manifest"
+[[ $(grep -c '^name = "sluice-previous"$' "$manifest") == 2 ]] ||
+  die "renaming the previous release's package and binary in $manifest"
 log "building the operator of $PREVIOUS_RELEASE"
-cargo build --locked -q -p sluice --manifest-path "$out/src/Cargo.toml" --target-dir "$repo/target"
-cp "$current" "$out/sluice"
-cargo build --locked -q -p sluice
-[[ $(sha256sum "$current" | cut -d' ' -f1) == "$before" ]] ||
-  die "target/debug/sluice is not this tree's binary again after building the previous release"
+# Not --locked: the rename changes its lock file's entry for the package, nothing else.
+cargo build -q -p sluice-previous --bin sluice-previous --manifest-path "$out/src/Cargo.toml" \
+  --target-dir "$repo/target" || die "building the previous release's operator"
+cp target/debug/sluice-previous "$out/sluice"
+"$out/sluice" --help >/dev/null || die "the previous release's binary does not run"
 echo "$PREVIOUS_RELEASE" >"$out/release"
 log "target/previous/sluice built from $PREVIOUS_RELEASE"

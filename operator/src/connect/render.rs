@@ -54,6 +54,9 @@ const DEFAULT_STORAGE_LIMIT: &str = "4G";
 pub const INSTALLER_CONTAINER: &str = "install-plugins";
 /// The pod annotation whose change rolls the workers.
 pub const HASH_ANNOTATION: &str = "sluice.dev/config-hash";
+/// The StatefulSet annotation (not the pods') of everything rendered for the workers,
+/// reloadable Log4j2 file included: its change without a roll still tells the warnings.
+pub const FILES_HASH_ANNOTATION: &str = "sluice.dev/files-hash";
 /// A writable directory of the worker's own (the root filesystems stay read-only), in
 /// memory: the properties written there hold the REST listener's store password.
 const RUNTIME_DIR: &str = "/opt/sluice/runtime";
@@ -234,6 +237,10 @@ pub fn render(
         worker_files.push_str(logging.log4j2.as_deref().unwrap_or_default());
     }
     let hash = config_hash(&worker_files, &plugin_list, inputs.secret_versions);
+    let every_file = properties.clone()
+        + logging.log4j.as_deref().unwrap_or_default()
+        + logging.log4j2.as_deref().unwrap_or_default();
+    let files_hash = config_hash(&every_file, &plugin_list, inputs.secret_versions);
     let (installer, installer_warning) = installer_image(connect, inputs.operator_image);
     let meta = |object: String| ObjectMeta {
         name: Some(object),
@@ -300,7 +307,10 @@ pub fn render(
         ..PodDisruptionBudget::default()
     };
     let stateful_set = StatefulSet {
-        metadata: meta(name.into()),
+        metadata: ObjectMeta {
+            annotations: Some(BTreeMap::from([(FILES_HASH_ANNOTATION.to_owned(), files_hash)])),
+            ..meta(name.into())
+        },
         spec: Some(StatefulSetSpec {
             replicas: Some(connect.spec.replicas),
             service_name: Some(headless_name(name)),

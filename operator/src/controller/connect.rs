@@ -466,12 +466,16 @@ async fn apply_all(
         .map_err(|refusal| refusal.error)?;
 
     let name = rendered.stateful_set.name_any();
+    let before_set = before;
     let before = before.and_then(hash_of);
     let after = hash_of(&rendered.stateful_set);
-    // A spec change that rolls nothing (a Log4j2 level the workers re-read) is told too.
-    let spec_changed =
-        connect.status.as_ref().and_then(|s| s.observed_generation) != connect.metadata.generation;
-    if before != after || spec_changed {
+    // A change that rolls nothing (a Log4j2 level the workers re-read) is told too.
+    let files = |set: Option<&StatefulSet>| {
+        set.and_then(|s| s.metadata.annotations.as_ref())
+            .and_then(|a| a.get(render::FILES_HASH_ANNOTATION).cloned())
+    };
+    let files_changed = files(before_set) != files(Some(&rendered.stateful_set));
+    if before != after || files_changed {
         for warning in &rendered.warnings {
             events::publish(ctx, connect, EventType::Warning, "SpecAdjusted", "Render", warning)
                 .await;
