@@ -66,19 +66,23 @@ fn seconds(time: &Value) -> i64 {
     text.parse::<jiff::Timestamp>().unwrap_or_else(|e| panic!("{text}: {e}")).as_second()
 }
 
-/// Events of reason `reason` on the Connectors of `ns`.
-fn connector_events(node: &NodeEnv, ns: &str, reason: &str) -> usize {
-    let out = node.env.kubectl_ok(&[
+/// How often Events of `reason` were told about the Connectors of `ns` (an Event repeated
+/// counts in its series).
+fn connector_events(node: &NodeEnv, ns: &str, reason: &str) -> u64 {
+    let events = node.env.get_json(&[
         "get",
-        "events",
+        "events.events.k8s.io",
         "-n",
         ns,
         "--field-selector",
-        &format!("involvedObject.kind=Connector,reason={reason}"),
-        "-o",
-        "jsonpath={.items[*].count}",
+        &format!("regarding.kind=Connector,reason={reason}"),
     ]);
-    out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(1)).sum()
+    events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["series"]["count"].as_u64().unwrap_or(1))
+        .sum()
 }
 
 #[test]
@@ -133,8 +137,10 @@ fn a_helm_upgrade_rolls_each_connect_one_serving_worker_at_a_time_and_keeps_its_
     for name in names {
         node.wait_running(&format!("{name} RUNNING under the previous release"), &ns, name);
     }
+    // A create answered while Connect's listing lags may be tried again (and answered
+    // "already exists"): what counts is that the upgrade adds none.
     let created = connector_events(&node, &ns, "CreateConnector");
-    assert_eq!(created, 2, "each connector created once");
+    assert!(created >= 2, "each connector created: {created}");
     let before: Vec<String> = pods(&node, &ns)
         .iter()
         .map(|p| p["metadata"]["uid"].as_str().unwrap().to_owned())
@@ -189,6 +195,8 @@ fn a_helm_upgrade_rolls_each_connect_one_serving_worker_at_a_time_and_keeps_its_
         // Each second: is each connector's task RUNNING (seen through the Service)?
         let mut down = [0u32; 2];
         let mut samples = 0u32;
+        // Samples in which Connect answered and a connector was not in its listing.
+        let mut missing = 0u32;
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             let now = pods(&node, &ns);
@@ -202,6 +210,9 @@ fn a_helm_upgrade_rolls_each_connect_one_serving_worker_at_a_time_and_keeps_its_
             let seen = listing();
             samples += 1;
             for (i, name) in names.iter().enumerate() {
+                if seen.as_ref().is_some_and(|l| l.get(*name).is_none()) {
+                    missing += 1;
+                }
                 let task = seen.as_ref().map(|l| l[*name]["status"]["tasks"][0]["state"].clone());
                 if task != Some(Value::from("RUNNING")) {
                     down[i] += 1;
@@ -211,7 +222,7 @@ fn a_helm_upgrade_rolls_each_connect_one_serving_worker_at_a_time_and_keeps_its_
                 names.iter().all(|n| l[*n]["status"]["tasks"][0]["state"] == "RUNNING")
             });
             if replaced == 2 && running && helm.is_finished() {
-                break (now, down, samples);
+                break (now, down, samples, missing);
             }
             assert!(
                 Instant::now() < deadline,
@@ -220,7 +231,8 @@ fn a_helm_upgrade_rolls_each_connect_one_serving_worker_at_a_time_and_keeps_its_
             std::thread::sleep(Duration::from_secs(1));
         }
     });
-    let (rolled, down, samples) = upgrade;
+    let (rolled, down, samples, missing) = upgrade;
+    assert_eq!(missing, 0, "a connector was gone from Connect's listing during the upgrade");
     assert_eq!(operator_image(&node), sluice_e2e::node::OPERATOR_IMAGE);
     // One worker at a time, highest ordinal first, the second replaced only once the first
     // served.
