@@ -21,20 +21,7 @@ use sluice_e2e::{
 const LIMIT: Duration = Duration::from_secs(300);
 
 fn poll(node: &NodeEnv, args: &[&str], done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let mut all = args.to_vec();
-        all.extend(["-o", "json"]);
-        let out = node.env.kubectl(&all);
-        if out.status.success() {
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-            if done(&v) {
-                return v;
-            }
-        }
-        assert!(Instant::now() < deadline, "timed out: kubectl {}", args.join(" "));
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    node.poll(LIMIT, args, done)
 }
 
 fn ready(node: &NodeEnv, ns: &str, replicas: i64) -> Value {

@@ -308,6 +308,25 @@ impl NodeEnv {
         })
     }
 
+    /// Polls `kubectl <args> -o json` every 250 ms until `done` holds, for at most `limit`:
+    /// the benchmarks' clock, finer than [`NodeEnv::wait_object`]'s.
+    pub fn poll(&self, limit: Duration, args: &[&str], done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let mut all = args.to_vec();
+            all.extend(["-o", "json"]);
+            let out = self.env.kubectl(&all);
+            if out.status.success() {
+                let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+                if done(&v) {
+                    return v;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out: kubectl {}", args.join(" "));
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// `kubectl exec` in a pod's container; stdout.
     pub fn exec(&self, ns: &str, pod: &str, command: &[&str]) -> Result<String, String> {
         let mut args = vec!["exec", "-n", ns, pod, "-c", "connect", "--"];
