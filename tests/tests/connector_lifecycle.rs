@@ -243,6 +243,44 @@ fn a_connector_created_paused_never_runs() {
     case.wait_status("src", "Ready Paused", |s| Case::condition(s, "Ready")["reason"] == "Paused");
 }
 
+/// An external Kafka 3.4 worker (what Confluent Platform 7.4 ships) has neither
+/// `initial_state` (3.7) nor `stop` (3.5): Sluice reads its version from `GET /`, creates a
+/// paused connector without `initial_state` and pauses it, and answers `state: stopped`
+/// with a status naming the version instead of calling a resource the worker lacks.
+#[test]
+fn an_older_worker_gets_only_the_calls_its_kafka_has() {
+    let case = Case::new("oldest", "connect-oldest", &[]);
+    let name = case.name("src");
+    let file = case.env.work_dir.join(format!("{}.txt", case.ns));
+    std::fs::create_dir_all(&case.env.work_dir).unwrap();
+    std::fs::write(&file, "a\n").unwrap();
+    let file = file.to_str().unwrap();
+    case.apply_connector("src", &source_spec(&name, file, "o", "paused", &case.url));
+    case.wait_worker_state(&name, "PAUSED");
+    case.wait_status("src", "Ready Paused", |s| Case::condition(s, "Ready")["reason"] == "Paused");
+    let writes = case.writes_from_operator();
+    let create = writes.iter().find(|(m, p)| m == "POST" && p == "/connectors");
+    assert!(create.is_some(), "{writes:?}");
+    assert!(
+        writes.iter().any(|(m, p)| m == "PUT" && p == &format!("/connectors/{name}/pause")),
+        "created running, then paused: {writes:?}"
+    );
+
+    case.apply_connector("src", &source_spec(&name, file, "o", "stopped", &case.url));
+    let status = case.wait_status("src", "Ready StateUnsupported", |s| {
+        Case::condition(s, "Ready")["reason"] == "StateUnsupported"
+    });
+    let message =
+        Case::condition(&status, "Ready")["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("runs Kafka 3.4") && message.contains("paused"), "{message}");
+    case.wait_event("src", "StateUnsupported");
+    // No call to a resource the worker does not have, and the connector as it was.
+    std::thread::sleep(Duration::from_secs(5));
+    let writes = case.writes_from_operator();
+    assert!(!writes.iter().any(|(_, p)| p.ends_with("/stop")), "{writes:?}");
+    assert_eq!(case.worker_state(&name).unwrap(), "PAUSED");
+}
+
 fn sink_spec(name: &str, file: &str, max_retry: u32, url: &str) -> String {
     format!(
         "  name: {name}\n  class: {SINK}\n  taskMax: 1\n  configs:\n    file: {file}\n    topics: {name}\n  restartPolicy:\n    type: OnFailure\n    maxRetry: {max_retry}\n  connectRest:\n    endpoint: {url}\n"
