@@ -403,7 +403,8 @@ fn the_url_example_becomes_a_connect_cluster_with_the_given_checksum() {
     assert_owned_by_connect(&set, &connect);
     let pod = &set["spec"]["template"]["spec"];
     assert_eq!(pod["initContainers"][0]["image"], OPERATOR_IMAGE);
-    assert_eq!(pod["containers"][0]["image"], "apache/kafka:3.9.1");
+    // The example names no image: Sluice's default, Apache's image of Kafka 4.3.1.
+    assert_eq!(pod["containers"][0]["image"], "apache/kafka:4.3.1");
     assert_eq!(volume(pod, "plugins")["emptyDir"]["sizeLimit"], "4G");
     let list = plugin_list(&env, &ns);
     assert_eq!(
