@@ -66,8 +66,17 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
 
     let pods = pods_of(&node, &ns);
     assert_eq!(pods.len(), 2, "two worker pods");
-    let ips: Vec<String> =
-        pods.iter().map(|p| p["status"]["podIP"].as_str().unwrap_or_default().to_owned()).collect();
+    // Workers advertise their DNS names under the headless Service, which the worker ids
+    // carry: `<pod>.connect-workers.<ns>.svc:8083`.
+    let names: Vec<String> = pods
+        .iter()
+        .map(|p| {
+            format!(
+                "{}.connect-workers.{ns}.svc",
+                p["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
 
     // A source reading a file every worker image has, a sink writing what it reads.
     let topic = format!("{ns}-lines");
@@ -78,7 +87,10 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
         let connector = node.wait_running(&format!("{name} RUNNING with its task"), &ns, name);
         let worker = connector["status"]["tasks"][0]["workerId"].as_str().unwrap_or_default();
         let host = worker.split(':').next().unwrap_or_default();
-        assert!(ips.iter().any(|ip| ip == host), "task worker {worker} is one of the pods {ips:?}");
+        assert!(
+            names.iter().any(|n| n == host),
+            "task worker {worker} is one of the pods {names:?}"
+        );
         if name == "lines-out" {
             sink_worker = host.to_owned();
         }
@@ -92,7 +104,7 @@ fn the_url_example_runs_on_the_node_and_its_connectors_move_data() {
 
     let sink_pod = pods
         .iter()
-        .find(|p| p["status"]["podIP"] == sink_worker.as_str())
+        .find(|p| p["metadata"]["name"].as_str() == sink_worker.split('.').next())
         .and_then(|p| p["metadata"]["name"].as_str())
         .expect("the sink's pod")
         .to_owned();
@@ -771,8 +783,8 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
         "topics": topic,
         "file": "/tmp/by-hand-${env:POD_IP}-${env:JAVA_HOME}-${file:/etc/os-release:ID}.txt",
     }});
-    // Ready is the listener accepting connections (a TCP probe, since every REST path asks
-    // for credentials); Connect adds its resources moments later and answers 404 until then.
+    // Ready means Connect serves (sluice-probe), so this answers at once; it stays as a
+    // guard with a clear message should that ever regress.
     wait_for("the worker's REST resources", Duration::from_secs(60), || {
         match call("GET", "/connectors", None)? {
             (200, _) => Ok(()),
@@ -790,8 +802,15 @@ fn a_mounted_secret_reaches_the_worker_and_its_rotation_rolls_the_workers() {
             Err(status.to_string())
         }
     });
+    // The worker id is the advertised `<pod>.connect-workers.<ns>.svc:8083`; the task's
+    // ${env:POD_IP} is that pod's address.
     let worker = task["worker_id"].as_str().unwrap_or_default();
-    let pod_ip = worker.split(':').next().unwrap_or_default();
+    let task_pod = worker.split('.').next().unwrap_or_default();
+    let task_pod = pods
+        .iter()
+        .find(|p| p["metadata"]["name"] == task_pod)
+        .unwrap_or_else(|| panic!("worker id {worker} names no pod of the Connect"));
+    let pod_ip = task_pod["status"]["podIP"].as_str().unwrap_or_default();
     let trace = task["trace"].as_str().unwrap_or_default();
     let given =
         format!("/tmp/by-hand-{pod_ip}-${{env:JAVA_HOME}}-${{file:/etc/os-release:ID}}.txt");
