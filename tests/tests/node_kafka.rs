@@ -317,6 +317,11 @@ fn a_worker_on_another_base_without_curl_or_busybox_is_ready_only_once_connect_s
     ));
 }
 
+/// The uid of worker pod connect-0: a new uid is a rolled worker.
+fn pod_uid(node: &NodeEnv, ns: &str) -> String {
+    node.env.kubectl_ok(&["get", "pod", "connect-0", "-n", ns, "-o", "jsonpath={.metadata.uid}"])
+}
+
 /// Lines of `kubectl logs` of worker connect-0 at `level` from `logger`.
 fn logged(node: &NodeEnv, ns: &str, level: &str, logger: &str) -> usize {
     let out = node.env.kubectl(&["logs", "-n", ns, "connect-0", "-c", "connect", "--tail=-1"]);
@@ -373,15 +378,7 @@ fn a_kafka_4_worker_logs_at_the_levels_asked_and_a_log4j2_change_needs_no_roll()
     );
 
     // A level change: the worker re-reads its Log4j2 file, the pod stays.
-    let uid = node.env.kubectl_ok(&[
-        "get",
-        "pod",
-        "connect-0",
-        "-n",
-        &ns,
-        "-o",
-        "jsonpath={.metadata.uid}",
-    ]);
+    let uid = pod_uid(&node, &ns);
     node.patch_connect(&ns, &format!(
         r#"{{"spec":{{"configOverrides":{{"log4j2":["logger.net.name={network}","logger.net.level=DEBUG","logger.herder.name={herder}","logger.herder.level=DEBUG"]}}}}}}"#
     ));
@@ -394,15 +391,7 @@ fn a_kafka_4_worker_logs_at_the_levels_asked_and_a_log4j2_change_needs_no_roll()
             n => Ok(n),
         },
     );
-    let after = node.env.kubectl_ok(&[
-        "get",
-        "pod",
-        "connect-0",
-        "-n",
-        &ns,
-        "-o",
-        "jsonpath={.metadata.uid}",
-    ]);
+    let after = pod_uid(&node, &ns);
     assert_eq!(uid, after, "the level change rolled the worker");
     node.env.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
