@@ -90,10 +90,25 @@ mod tests {
         let busy = queue.admit(limits(1 << 20, 50)).await.err().expect("no slot is free");
         assert!(matches!(busy, PolicyError::Busy { slots: 2, .. }), "{busy}");
         assert!(busy.to_string().contains("policy call slots"), "{busy}");
-        // A slot freed while a call waits is taken by it.
-        let waiting = queue.admit(limits(1 << 20, 5_000));
-        drop(a);
-        assert!(waiting.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_slot_freed_while_a_call_waits_is_taken_by_it() {
+        let engine = EngineLimits { concurrent_calls: 1, ..EngineLimits::default() };
+        let queue = Arc::new(Queue::new(&engine));
+        let held = queue.admit(limits(1 << 20, 100)).await.unwrap();
+        let waiter = queue.clone();
+        let waiting = tokio::spawn(async move {
+            waiter.admit(limits(1 << 20, 5_000)).await.map(|_| Instant::now())
+        });
+        // The call is queued on the slot (polled, pending) before the slot frees: it has
+        // waited, not found a free slot on its first poll.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiting.is_finished(), "the call did not wait for the held slot");
+        let freed = Instant::now();
+        drop(held);
+        let admitted_at = waiting.await.unwrap().expect("the freed slot is taken");
+        assert!(admitted_at >= freed, "admitted before the slot was freed");
     }
 
     #[tokio::test]
