@@ -1,10 +1,19 @@
-//! An in-memory Kafka Connect REST API, for scale benchmarks where a thousand real
-//! connectors would measure the worker rather than Sluice. It answers the calls Sluice makes
-//! the way Kafka 3.9's worker does, and `tests/tests/connect_conformance.rs` runs the same
-//! checks against it and against the real worker, so the two cannot drift apart.
+//! An in-memory Kafka Connect REST API. It is for what a real worker cannot be made to do on
+//! cue or at scale: the scale benchmarks (a thousand real connectors would measure the
+//! worker rather than Sluice), and the tests of Sluice's answer to a worker's bad day
+//! (`tests/tests/faults.rs`: a rebalance's 409s, a create answered after the client's
+//! timeout, a worker dying mid-create, credentials rotated; `operate.rs`, `bad_input.rs` and
+//! the node fail-over test, which need a connector FAILED or a worker that never answers).
 //!
-//! Unlike the worker, state changes are immediate and every request is counted. A test can
-//! inject the faults a worker shows on its worst day ([`Fault`]) and ask for credentials.
+//! Every behaviour those tests rely on is checked by `tests/tests/connect_conformance.rs`
+//! against the real workers of each Kafka lane and against this fake, with the same
+//! assertions: the calls and their codes, `initial_state` RUNNING, PAUSED and STOPPED, a
+//! FAILED connector and a FAILED task with their traces in `/status` and the expanded listing
+//! (the real side uses `tests/env/failing-connector`, a connector that fails on purpose), the
+//! 401 of the basic-auth extension, and the shape of a 409. The faults themselves (timing,
+//! dropped connections) are not a worker's behaviour but the network's and the clock's.
+//!
+//! Unlike the worker, state changes are immediate and every request is counted and timed.
 
 use std::{
     collections::BTreeMap,
@@ -20,17 +29,40 @@ use std::{
 
 use serde_json::{Value, json};
 
+/// The suite's connector that fails on purpose (`tests/env/failing-connector`): with
+/// `fail=connector` its first start throws, with `fail=task` each task's first start does.
+pub const FAILING: &str = "dev.sluice.test.FailingSourceConnector";
+
 /// Connector classes the fake "has installed".
 const PLUGINS: &[(&str, &str)] = &[
     ("org.apache.kafka.connect.file.FileStreamSourceConnector", "source"),
     ("org.apache.kafka.connect.file.FileStreamSinkConnector", "sink"),
+    (FAILING, "source"),
 ];
+
+/// The body the basic-auth extension (`JaasBasicAuthFilter`) answers a request without
+/// valid credentials with: plain text, though labelled JSON.
+const UNAUTHORIZED: &str = "User cannot access the resource.";
+
+/// What a worker answers while its group rebalances (`ConnectorsResource`, on a
+/// `RebalanceNeededException`).
+pub const REBALANCE_409: &str = "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)";
+
+#[derive(Clone)]
+struct Task {
+    state: &'static str,
+    trace: Option<String>,
+}
 
 #[derive(Clone)]
 struct Connector {
     config: BTreeMap<String, String>,
+    /// The state the worker is told to keep it in; a FAILED connector keeps its status
+    /// when paused or resumed, and a restart brings it up in this state.
+    target: &'static str,
     state: &'static str,
-    tasks: usize,
+    trace: Option<String>,
+    tasks: Vec<Task>,
 }
 
 #[derive(Default)]
@@ -39,6 +71,8 @@ struct State {
     fault: Option<Fault>,
     /// The `Authorization` header every request must carry, when set.
     authorization: Option<String>,
+    /// The failing connector's connectors and tasks that failed their first start already.
+    failed_once: std::collections::BTreeSet<String>,
 }
 
 /// A fault the fake shows while it is set.
@@ -65,6 +99,9 @@ pub struct Seen {
     pub authorization: Option<String>,
     /// The status it was answered with (0: not answered, the fake stopped first).
     pub status: u16,
+    /// Whether the client had closed the connection by the time the answer was ready: it
+    /// gave up waiting (a slow create, [`Fault::SlowCreate`]).
+    pub client_gone: bool,
 }
 
 /// A running fake worker on 127.0.0.1; stops when dropped.
@@ -130,11 +167,13 @@ impl FakeConnect {
             .collect()
     }
 
-    /// Marks `name` FAILED, as a worker does when a connector throws; `false` if absent.
+    /// Marks `name` FAILED, as a worker does when a running connector raises an error: its
+    /// tasks run on. `false` if absent.
     pub fn fail(&self, name: &str) -> bool {
         let mut state = self.state.lock().expect("state lock");
         let Some(c) = state.connectors.get_mut(name) else { return false };
         c.state = "FAILED";
+        c.trace = Some(trace(&format!("{name} failed (fake)")));
         true
     }
 
@@ -224,6 +263,7 @@ fn serve(
                 at: Instant::now(),
                 authorization: authorization.clone(),
                 status: 0,
+                client_gone: false,
             });
             log.len() - 1
         };
@@ -240,13 +280,9 @@ fn serve(
                 return;
             }
             if state.authorization.is_some() && state.authorization != authorization {
-                let (code, reply) = error(401, "Unauthorized");
-                (code, reply, None)
+                (401, Some(Value::String(UNAUTHORIZED.into())), None)
             } else if fault == Some(Fault::Rebalancing) && method != "GET" {
-                let (code, reply) = error(
-                    409,
-                    "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)",
-                );
+                let (code, reply) = error(409, REBALANCE_409);
                 (code, reply, None)
             } else {
                 let (code, reply) = route(&mut state, &method, &target, &body);
@@ -261,12 +297,15 @@ fn serve(
         };
         if let Some(delay) = delay {
             thread::sleep(delay);
+            log.lock().expect("log lock")[seen].client_gone = peer_closed(&stream);
         }
         if stop.load(Ordering::Relaxed) {
             return;
         }
         log.lock().expect("log lock")[seen].status = code;
-        let text = match &reply {
+        let text = match reply {
+            // The basic-auth filter's plain-text body.
+            Some(Value::String(text)) => text,
             Some(v) => v.to_string(),
             None => String::new(),
         };
@@ -283,6 +322,16 @@ fn serve(
             return;
         }
     }
+}
+
+/// Whether the other end has closed `stream` (a read would see the end of the stream).
+fn peer_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let closed = matches!(stream.peek(&mut [0u8; 1]), Ok(0));
+    let _ = stream.set_nonblocking(false);
+    closed
 }
 
 fn reason(code: u16) -> &'static str {
@@ -322,19 +371,41 @@ fn decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A Java stack trace's first lines, as a worker reports a throw.
+fn trace(message: &str) -> String {
+    format!(
+        "org.apache.kafka.connect.errors.ConnectException: {message}\n\tat dev.sluice.test.Fake.start(Fake.java:1)\n"
+    )
+}
+
+/// A status entry: `trace` only when FAILED, as the worker writes it.
+fn state_entry(state: &str, trace: &Option<String>) -> serde_json::Map<String, Value> {
+    let mut entry = serde_json::Map::new();
+    entry.insert("state".into(), json!(state));
+    if let Some(trace) = trace {
+        entry.insert("trace".into(), json!(trace));
+    }
+    entry.insert("worker_id".into(), json!("fake:8083"));
+    entry
+}
+
 fn status_of(name: &str, c: &Connector) -> Value {
-    let task_state = if c.state == "STOPPED" { None } else { Some(c.state) };
-    let tasks: Vec<Value> = match task_state {
-        Some(s) => {
-            (0..c.tasks).map(|id| json!({"id": id, "state": s, "worker_id": "fake:8083"})).collect()
-        }
-        None => vec![],
-    };
-    json!({"name": name, "connector": {"state": c.state, "worker_id": "fake:8083"}, "tasks": tasks, "type": kind(c)})
+    let tasks: Vec<Value> = c
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(id, t)| {
+            let mut entry = state_entry(t.state, &t.trace);
+            entry.insert("id".into(), json!(id));
+            Value::Object(entry)
+        })
+        .collect();
+    json!({"name": name, "connector": state_entry(c.state, &c.trace), "tasks": tasks, "type": kind(c)})
 }
 
 fn info_of(name: &str, c: &Connector) -> Value {
-    let tasks: Vec<Value> = (0..c.tasks).map(|t| json!({"connector": name, "task": t})).collect();
+    let tasks: Vec<Value> =
+        (0..c.tasks.len()).map(|t| json!({"connector": name, "task": t})).collect();
     json!({"name": name, "config": c.config, "tasks": tasks, "type": kind(c)})
 }
 
@@ -343,12 +414,42 @@ fn kind(c: &Connector) -> &'static str {
     PLUGINS.iter().find(|(p, _)| *p == class).map(|(_, k)| *k).unwrap_or("unknown")
 }
 
-fn tasks_for(config: &BTreeMap<String, String>, state: &str) -> usize {
-    if state == "STOPPED" {
+/// Starts (or restarts) connector `name` in `state`, as a worker does: a connector made
+/// STOPPED or PAUSED has no tasks until it runs; the failing connector fails its first
+/// start, or each task's.
+fn start(
+    state: &mut State,
+    name: &str,
+    config: BTreeMap<String, String>,
+    run: &'static str,
+) -> Connector {
+    let mode = config.get("fail").filter(|_| kind_of(&config) == Some(FAILING)).cloned();
+    if mode.as_deref() == Some("connector") && state.failed_once.insert(name.to_owned()) {
+        let trace = Some(trace(&format!("failing on purpose: connector {name}")));
+        return Connector { config, target: run, state: "FAILED", trace, tasks: vec![] };
+    }
+    let count = if run == "STOPPED" || run == "PAUSED" {
         0
     } else {
         config.get("tasks.max").and_then(|t| t.parse().ok()).unwrap_or(1)
-    }
+    };
+    let tasks = (0..count)
+        .map(|id| {
+            let task = format!("{name}-{id}");
+            if mode.as_deref() == Some("task") && state.failed_once.insert(task.clone()) {
+                let trace = Some(trace(&format!("failing on purpose: task {task}")));
+                Task { state: "FAILED", trace }
+            } else {
+                Task { state: run, trace: None }
+            }
+        })
+        .collect();
+    Connector { config, target: run, state: run, trace: None, tasks }
+}
+
+fn kind_of(config: &BTreeMap<String, String>) -> Option<&'static str> {
+    let class = config.get("connector.class")?;
+    PLUGINS.iter().find(|(p, _)| p == class).map(|(p, _)| *p)
 }
 
 /// Validates like `AbstractHerder.validateConnectorConfig` does for what Sluice sends.
@@ -430,7 +531,7 @@ fn route(state: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Op
                     Some("STOPPED") => "STOPPED",
                     Some(other) => return error(400, format!("Invalid initial state {other}")),
                 };
-            let c = Connector { tasks: tasks_for(&config, initial), config, state: initial };
+            let c = start(state, name, config, initial);
             let info = info_of(name, &c);
             state.connectors.insert(name.to_owned(), c);
             (201, Some(info))
@@ -459,46 +560,86 @@ fn route(state: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Op
             if let Err(e) = validate(&config) {
                 return e;
             }
-            let created = !state.connectors.contains_key(*name);
-            let entry = state.connectors.entry((*name).to_owned()).or_insert(Connector {
-                config: BTreeMap::new(),
-                state: "RUNNING",
-                tasks: 0,
-            });
-            entry.tasks = tasks_for(&config, entry.state);
-            entry.config = config;
-            let info = info_of(name, entry);
+            // A new config restarts the connector in its target state.
+            let (created, run) = match state.connectors.get(*name) {
+                None => (true, "RUNNING"),
+                Some(c) => (false, c.target),
+            };
+            let mut c = start(state, name, config, run);
+            if let Some(old) = state.connectors.get(*name).filter(|_| run == "PAUSED") {
+                // A paused connector is not started: its tasks stay as they were, paused.
+                c.tasks = old.tasks.clone();
+            }
+            let info = info_of(name, &c);
+            state.connectors.insert((*name).to_owned(), c);
             (if created { 201 } else { 200 }, Some(info))
         }
         ("PUT", ["connectors", name, action @ ("pause" | "resume" | "stop")]) => {
             match state.connectors.get_mut(*name) {
                 Some(c) => {
-                    c.state = match *action {
+                    let run = match *action {
                         "pause" => "PAUSED",
                         "resume" => "RUNNING",
                         _ => "STOPPED",
                     };
-                    c.tasks = tasks_for(&c.config, c.state);
+                    c.target = run;
+                    if c.state == "FAILED" && run != "STOPPED" {
+                        // Only the target changes; the status stays FAILED until a restart.
+                    } else if c.tasks.is_empty() || run == "STOPPED" {
+                        // Leaving STOPPED makes the tasks again; stopping drops them.
+                        let config = c.config.clone();
+                        let restarted = start(state, name, config, run);
+                        state.connectors.insert((*name).to_owned(), restarted);
+                    } else {
+                        c.state = run;
+                        c.tasks
+                            .iter_mut()
+                            .filter(|t| t.state != "FAILED")
+                            .for_each(|t| t.state = run);
+                    }
                     (if *action == "stop" { 204 } else { 202 }, None)
                 }
                 None => error(404, format!("Connector {name} not found")),
             }
         }
-        ("POST", ["connectors", name, "restart"]) => match state.connectors.get_mut(*name) {
-            Some(c) if query.is_empty() => {
-                c.state = if c.state == "FAILED" { "RUNNING" } else { c.state };
-                (204, None)
-            }
-            Some(c) => {
-                c.state = if c.state == "FAILED" { "RUNNING" } else { c.state };
-                (202, Some(status_of(name, c)))
-            }
-            None => error(404, format!("Unknown connector: {name}")),
-        },
+        ("POST", ["connectors", name, "restart"]) => {
+            let Some(c) = state.connectors.get(*name).cloned() else {
+                return error(404, format!("Unknown connector: {name}"));
+            };
+            let with_tasks = query.contains("includeTasks=true");
+            let only_failed = query.contains("onlyFailed=true");
+            let restarted = if c.state == "FAILED" && c.tasks.is_empty() {
+                // A connector that failed to start makes its tasks once it runs.
+                start(state, name, c.config.clone(), c.target)
+            } else {
+                let mut c = c;
+                if !only_failed || c.state == "FAILED" {
+                    c.state = c.target;
+                    c.trace = None;
+                }
+                if with_tasks {
+                    let run = c.state;
+                    for t in c.tasks.iter_mut().filter(|t| !only_failed || t.state == "FAILED") {
+                        *t = Task { state: run, trace: None };
+                    }
+                }
+                c
+            };
+            let status = status_of(name, &restarted);
+            state.connectors.insert((*name).to_owned(), restarted);
+            if query.is_empty() { (204, None) } else { (202, Some(status)) }
+        }
         ("POST", ["connectors", name, "tasks", task, "restart"]) => {
-            match state.connectors.get(*name) {
-                Some(c) if task.parse::<usize>().is_ok_and(|t| t < c.tasks) => (204, None),
-                _ => error(404, format!("Unknown task: {name}-{task}")),
+            let Some(c) = state.connectors.get_mut(*name) else {
+                return error(404, format!("Unknown task: {name}-{task}"));
+            };
+            let run = c.state;
+            match task.parse::<usize>().ok().and_then(|t| c.tasks.get_mut(t)) {
+                Some(t) => {
+                    *t = Task { state: run, trace: None };
+                    (204, None)
+                }
+                None => error(404, format!("Unknown task: {name}-{task}")),
             }
         }
         ("DELETE", ["connectors", name]) => match state.connectors.remove(*name) {

@@ -85,7 +85,7 @@ mod tests {
     async fn a_call_waits_for_a_slot_and_says_so_when_none_frees() {
         let engine = EngineLimits { concurrent_calls: 2, ..EngineLimits::default() };
         let queue = Queue::new(&engine);
-        let a = queue.admit(limits(1 << 20, 100)).await.unwrap();
+        let _a = queue.admit(limits(1 << 20, 100)).await.unwrap();
         let _b = queue.admit(limits(1 << 20, 100)).await.unwrap();
         let busy = queue.admit(limits(1 << 20, 50)).await.err().expect("no slot is free");
         assert!(matches!(busy, PolicyError::Busy { slots: 2, .. }), "{busy}");
