@@ -233,6 +233,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         out.actions.push(Action::UpdateConfig);
     }
     out.actions.extend(state);
+    // A FAILED connector stays FAILED when paused (the worker only records the target), so
+    // a pause alone would be sent again on every resync. Restarted with its target paused,
+    // it comes up PAUSED without running its code. A config update restarts it already.
+    if out.target == ConnectorTargetState::Paused
+        && observed.state == Some(ConnectorRunState::Failed)
+        && !config_changed
+        && !restart_requested
+    {
+        out.actions.push(Action::RestartConnector);
+    }
 
     out.history = restart::observe_history(observed, input.history, input.now, &input.backoff);
     // A config update restarts the connector anyway, and a paused or stopped connector is
@@ -262,6 +272,19 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         if restart::failure(observed).is_some() || input.policy_decision.is_some() {
             out.decision = Some(decision);
         }
+    }
+
+    // A restart (or a config update, which restarts) brings a connector up in the worker's
+    // target state, and a pause made while it was FAILED set that target without changing
+    // the FAILED status: resume it first, or it would come up PAUSED and take another round.
+    let restarts = out.actions.iter().any(|a| {
+        matches!(a, Action::UpdateConfig | Action::RestartFailed | Action::RestartConnector)
+    });
+    if out.target == ConnectorTargetState::Running
+        && observed.state == Some(ConnectorRunState::Failed)
+        && restarts
+    {
+        out.actions.insert(0, Action::Resume);
     }
 
     if let Some((previous, exists)) = input.previous {

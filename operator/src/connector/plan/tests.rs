@@ -92,34 +92,36 @@ fn a_changed_config_is_put_once_and_not_restarted_on_top() {
 /// Every target state against every observed connector state, healthy tasks, no history.
 #[test]
 fn state_table() {
+    use Action::{Pause, RestartConnector, RestartFailed, Resume, Stop};
     use ConnectorTargetState as T;
-    let restart = Some(Action::RestartFailed);
-    let cases: &[(T, &str, Option<Action>)] = &[
-        (T::Running, "RUNNING", None),
-        (T::Running, "PAUSED", Some(Action::Resume)),
-        (T::Running, "STOPPED", Some(Action::Resume)),
-        (T::Running, "FAILED", restart.clone()),
-        (T::Running, "UNASSIGNED", None),
-        (T::Running, "RESTARTING", None),
-        (T::Running, "SOMETHING_NEW", None),
-        (T::Paused, "RUNNING", Some(Action::Pause)),
-        (T::Paused, "PAUSED", None),
-        (T::Paused, "STOPPED", Some(Action::Pause)),
-        (T::Paused, "FAILED", Some(Action::Pause)),
-        (T::Paused, "UNASSIGNED", Some(Action::Pause)),
-        (T::Paused, "RESTARTING", None),
-        (T::Stopped, "RUNNING", Some(Action::Stop)),
-        (T::Stopped, "PAUSED", Some(Action::Stop)),
-        (T::Stopped, "STOPPED", None),
-        (T::Stopped, "FAILED", Some(Action::Stop)),
-        (T::Stopped, "UNASSIGNED", Some(Action::Stop)),
-        (T::Stopped, "RESTARTING", None),
+    let cases: &[(T, &str, &[Action])] = &[
+        (T::Running, "RUNNING", &[]),
+        (T::Running, "PAUSED", &[Resume]),
+        (T::Running, "STOPPED", &[Resume]),
+        // The worker's target may be paused under a FAILED status: resume, then restart.
+        (T::Running, "FAILED", &[Resume, RestartFailed]),
+        (T::Running, "UNASSIGNED", &[]),
+        (T::Running, "RESTARTING", &[]),
+        (T::Running, "SOMETHING_NEW", &[]),
+        (T::Paused, "RUNNING", &[Pause]),
+        (T::Paused, "PAUSED", &[]),
+        (T::Paused, "STOPPED", &[Pause]),
+        // Paused, a FAILED connector stays FAILED until restarted; then it comes up PAUSED.
+        (T::Paused, "FAILED", &[Pause, RestartConnector]),
+        (T::Paused, "UNASSIGNED", &[Pause]),
+        (T::Paused, "RESTARTING", &[]),
+        (T::Stopped, "RUNNING", &[Stop]),
+        (T::Stopped, "PAUSED", &[Stop]),
+        (T::Stopped, "STOPPED", &[]),
+        (T::Stopped, "FAILED", &[Stop]),
+        (T::Stopped, "UNASSIGNED", &[Stop]),
+        (T::Stopped, "RESTARTING", &[]),
     ];
     for (target, state, expected) in cases {
         let d = desired(*target);
         let o = observed(state, &[], "v");
         let got = plan(&input(&d, Some(&o))).actions;
-        assert_eq!(got, expected.iter().cloned().collect::<Vec<_>>(), "{target:?} x {state}");
+        assert_eq!(got, *expected, "{target:?} x {state}");
     }
 }
 
@@ -375,16 +377,232 @@ fn a_policy_may_restart_the_whole_connector_and_an_annotation_is_not_doubled() {
     }
 }
 
+/// A small model of a Connect worker: what each call does to a connector, as the
+/// conformance suite shows the real worker doing it (`tests/tests/connect_conformance.rs`).
+/// The worker keeps a target state beside the status it reports: a FAILED connector stays
+/// FAILED when paused or resumed, and a restart brings it up in its target state.
+#[derive(Debug, Clone)]
+struct ModelWorker {
+    target: ConnectorTargetState,
+    connector: Option<ObservedConnector>,
+}
+
+fn model_tasks(n: usize, state: &str) -> Vec<ObservedTask> {
+    (0..n)
+        .map(|i| ObservedTask {
+            id: i as i32,
+            state: ConnectorRunState::parse(state),
+            raw_state: state.into(),
+            worker_id: None,
+            trace: None,
+        })
+        .collect()
+}
+
+fn set_state(c: &mut ObservedConnector, state: &str) {
+    c.state = Some(ConnectorRunState::parse(state));
+    c.raw_state = Some(state.into());
+}
+
+fn set_task(t: &mut ObservedTask, state: &str) {
+    t.state = ConnectorRunState::parse(state);
+    t.raw_state = state.into();
+}
+
+impl ModelWorker {
+    fn run_state(&self) -> &'static str {
+        match self.target {
+            ConnectorTargetState::Running => "RUNNING",
+            ConnectorTargetState::Paused => "PAUSED",
+            ConnectorTargetState::Stopped => "STOPPED",
+        }
+    }
+
+    /// The connector (re)started in its target state: running, it makes its tasks when it
+    /// has none; paused, it keeps what it has, paused; stopped, it has none.
+    fn start(&mut self, max_tasks: usize, tasks_too: bool) {
+        let run = self.run_state();
+        let Some(c) = self.connector.as_mut() else { return };
+        set_state(c, run);
+        c.trace = None;
+        match run {
+            "STOPPED" => c.tasks.clear(),
+            "RUNNING" if c.tasks.is_empty() => c.tasks = model_tasks(max_tasks, run),
+            _ if tasks_too => c.tasks.iter_mut().for_each(|t| set_task(t, run)),
+            _ => {}
+        }
+    }
+
+    fn apply(&mut self, desired: &DesiredConnector, action: &Action) {
+        let max_tasks = desired.config["tasks.max"].parse().unwrap();
+        match action {
+            Action::Create { initial_state } => {
+                self.target = match initial_state {
+                    None | Some(InitialState::Running) => ConnectorTargetState::Running,
+                    Some(InitialState::Paused) => ConnectorTargetState::Paused,
+                    Some(InitialState::Stopped) => ConnectorTargetState::Stopped,
+                };
+                let run = self.run_state();
+                // Created paused or stopped, it has made no tasks yet.
+                let tasks = if run == "RUNNING" { max_tasks } else { 0 };
+                self.connector = Some(ObservedConnector {
+                    config: desired.config.clone(),
+                    state: Some(ConnectorRunState::parse(run)),
+                    raw_state: Some(run.into()),
+                    worker_id: None,
+                    trace: None,
+                    tasks: model_tasks(tasks, run),
+                });
+            }
+            Action::UpdateConfig => {
+                let c = self.connector.as_mut().expect("updated a connector that exists");
+                c.config = desired.config.clone();
+                // A new config restarts the connector, which makes its tasks anew.
+                c.tasks.clear();
+                self.start(max_tasks, true);
+            }
+            Action::Pause | Action::Resume | Action::Stop => {
+                self.target = match action {
+                    Action::Pause => ConnectorTargetState::Paused,
+                    Action::Resume => ConnectorTargetState::Running,
+                    _ => ConnectorTargetState::Stopped,
+                };
+                let run = self.run_state();
+                let c = self.connector.as_mut().expect("a connector that exists");
+                if c.state == Some(ConnectorRunState::Failed) && run != "STOPPED" {
+                    return;
+                }
+                set_state(c, run);
+                match run {
+                    "STOPPED" => c.tasks.clear(),
+                    "RUNNING" if c.tasks.is_empty() => c.tasks = model_tasks(max_tasks, run),
+                    _ => c
+                        .tasks
+                        .iter_mut()
+                        .filter(|t| t.state != ConnectorRunState::Failed)
+                        .for_each(|t| set_task(t, run)),
+                }
+            }
+            Action::RestartFailed => {
+                let run = self.run_state();
+                let c = self.connector.as_mut().expect("a connector that exists");
+                let failed = c.state == Some(ConnectorRunState::Failed);
+                c.tasks
+                    .iter_mut()
+                    .filter(|t| t.state == ConnectorRunState::Failed)
+                    .for_each(|t| set_task(t, run));
+                if failed {
+                    self.start(max_tasks, false);
+                }
+            }
+            Action::RestartConnector => self.start(max_tasks, true),
+            Action::RestartTask(id) => {
+                let run = self.run_state();
+                let c = self.connector.as_mut().expect("a connector that exists");
+                let task = c.tasks.iter_mut().find(|t| t.id == *id).expect("the task exists");
+                set_task(task, run);
+            }
+            Action::DeletePrevious(_) => {}
+        }
+    }
+}
+
+/// splitmix64: a fixed sequence of cases, the same on every run.
+struct Cases(u64);
+
+impl Cases {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % below
+    }
+
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.next(from.len() as u64) as usize]
+    }
+}
+
+/// Whatever the worker shows, applying the plan's actions to it (through the model) gives
+/// a worker the next plan leaves alone: the planner converges in one round and never
+/// repeats a call the worker has already carried out.
 #[test]
 fn replaying_a_plan_against_its_result_plans_nothing() {
-    // After Create/UpdateConfig/Resume, the observation matches and the plan is empty.
-    let d = desired(ConnectorTargetState::Running);
-    let after = observed("RUNNING", &["RUNNING"], "v");
-    let mut i = input(&d, Some(&after));
-    i.history = RestartHistory { count: 1, last_restart: Some(now()), healthy_since: None };
-    let p = plan(&i);
-    assert!(p.actions.is_empty());
-    assert_eq!(p.history.healthy_since, Some(now()));
+    use ConnectorTargetState as T;
+    let targets = [T::Running, T::Paused, T::Stopped];
+    let versions = [None, Some((3, 7)), Some((4, 3))];
+    let mut cases = Cases(23);
+    for case in 0..20_000 {
+        let max_tasks = 1 + cases.next(3) as usize;
+        let desired = DesiredConnector {
+            name: "c".into(),
+            config: BTreeMap::from([
+                ("name".into(), "c".into()),
+                ("k".into(), "v".into()),
+                ("tasks.max".into(), max_tasks.to_string()),
+            ]),
+            state: cases.pick(&targets),
+        };
+        let mut worker = ModelWorker { target: T::Running, connector: None };
+        if cases.next(4) > 0 {
+            let mut config = desired.config.clone();
+            if cases.next(3) == 0 {
+                config.insert("k".into(), "changed".into());
+            }
+            let state = cases.pick(&["RUNNING", "PAUSED", "STOPPED", "FAILED"]);
+            worker.target = match state {
+                "RUNNING" => T::Running,
+                "PAUSED" => T::Paused,
+                "STOPPED" => T::Stopped,
+                // FAILED, with the target it had, or was paused in (a stop makes it STOPPED).
+                _ => cases.pick(&[T::Running, T::Paused]),
+            };
+            let tasks = match state {
+                "STOPPED" => vec![],
+                "FAILED" if cases.next(2) == 0 => vec![],
+                _ => (0..max_tasks)
+                    .map(|_| {
+                        if cases.next(3) == 0 {
+                            "FAILED"
+                        } else if state == "PAUSED" {
+                            "PAUSED"
+                        } else {
+                            "RUNNING"
+                        }
+                    })
+                    .collect(),
+            };
+            let mut c = observed(state, &tasks, "v");
+            c.config = config;
+            worker.connector = Some(c);
+        }
+        let before = worker.clone();
+        let history = RestartHistory { count: cases.next(5) as u32, ..RestartHistory::default() };
+        let worker_version = cases
+            .pick(&versions)
+            .map(|(major, minor)| crate::connect::worker_version::KafkaVersion { major, minor });
+        let first = plan(&PlanInput {
+            history,
+            worker_version,
+            ..input(&desired, worker.connector.as_ref())
+        });
+        for action in &first.actions {
+            worker.apply(&desired, action);
+        }
+        let again = plan(&PlanInput {
+            history: first.history,
+            worker_version,
+            ..input(&desired, worker.connector.as_ref())
+        });
+        assert!(
+            again.actions.is_empty() && again.blocked.is_none(),
+            "case {case}: target {:?}, worker before {before:?}, first plan {:?}, worker after {worker:?}, second plan {:?}",
+            desired.state,
+            first.actions,
+            again.actions
+        );
+    }
 }
 
 #[test]
