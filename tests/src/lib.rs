@@ -15,6 +15,7 @@ use serde_json::Value;
 
 pub mod archives;
 pub mod bad_input;
+pub mod bearer_proxy;
 pub mod fake_connect;
 pub mod http_server;
 pub mod node;
@@ -172,18 +173,44 @@ impl TestEnv {
 
     /// Like [`TestEnv::requests_from`], with the HTTP status the worker answered.
     pub fn responses_to(&self, worker: &str, instance: &str) -> Vec<(String, String, u16)> {
+        self.logged_requests(worker, instance)
+            .into_iter()
+            .map(|r| (r.method, r.path, r.code))
+            .collect()
+    }
+
+    /// The requests a worker logged from the operator whose `POD_NAME` is `instance`, with
+    /// when the worker logged each (its log's timestamp, to the millisecond).
+    pub fn logged_requests(&self, worker: &str, instance: &str) -> Vec<LoggedRequest> {
+        let agent = format!("({instance})");
+        self.worker_requests(worker).into_iter().filter(|r| r.agent.ends_with(&agent)).collect()
+    }
+
+    /// Every request a worker of this environment logged, whoever made it.
+    pub fn worker_requests(&self, worker: &str) -> Vec<LoggedRequest> {
         let log = self.dir.join("logs").join(format!("{worker}.log"));
         let text =
             std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-        let agent = format!("({instance})\"");
         text.lines()
-            .filter(|l| l.contains("RestServer") && l.contains(&agent))
+            .filter(|l| l.contains("RestServer"))
             .filter_map(|l| {
+                // `[2026-12-07 21:48:29,285] INFO 127.0.0.1 - - [...] "GET / HTTP/1.1" 200 ...`
+                let stamp =
+                    l.strip_prefix('[')?.get(..23)?.replacen(' ', "T", 1).replacen(',', ".", 1);
+                let at = stamp.parse::<jiff::civil::DateTime>().ok()?;
+                // ... "METHOD path HTTP/1.1" code size "referrer" "agent" ms
                 let mut quoted = l.split('"');
                 let request = quoted.nth(1)?;
                 let code = quoted.next()?.split_whitespace().next()?.parse().ok()?;
+                let agent = quoted.nth(3)?.to_owned();
                 let mut parts = request.split(' ');
-                Some((parts.next()?.to_owned(), parts.next()?.to_owned(), code))
+                Some(LoggedRequest {
+                    at,
+                    method: parts.next()?.to_owned(),
+                    path: parts.next()?.to_owned(),
+                    code,
+                    agent,
+                })
             })
             .collect()
     }
@@ -350,6 +377,18 @@ pub fn seed_examples() -> Vec<PathBuf> {
 
 pub fn seed_examples_dir() -> PathBuf {
     repo_root().join("examples/cfk")
+}
+
+/// One request in a worker's request log.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    /// When the worker logged it (its local clock, the machine's).
+    pub at: jiff::civil::DateTime,
+    pub method: String,
+    pub path: String,
+    pub code: u16,
+    /// The `User-Agent` (Sluice's ends with `(<POD_NAME>)`).
+    pub agent: String,
 }
 
 /// `GET url`: the parsed JSON body of a 2xx answer, or what went wrong.

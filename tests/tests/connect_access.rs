@@ -1,10 +1,12 @@
-//! Reaching Connect clusters that require credentials: HTTP basic auth and mutual TLS, with
-//! credentials from Secrets, against real workers configured for each. The credentials never
-//! show in status, Events or the operator's log.
+//! Reaching Connect clusters that require credentials: HTTP basic auth, a bearer token and
+//! mutual TLS, with credentials from Secrets, against real workers configured for each (the
+//! bearer token through a token-checking proxy in front of the real worker: Kafka has no
+//! bearer extension of its own). The credentials never show in status, Events or the
+//! operator's log.
 
 use std::time::Duration;
 
-use sluice_e2e::{Operator, TestEnv, wait_for};
+use sluice_e2e::{Operator, TestEnv, bearer_proxy::BearerProxy, wait_for};
 
 const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
@@ -92,6 +94,57 @@ fn basic_auth_credentials_come_from_a_secret_and_never_show() {
 
     let seen = visible_text(&env, &ns, &operator);
     for secret in [password.as_str(), "wrong-password-456", "not-a-real-password-123"] {
+        assert!(!seen.contains(secret), "{secret} is visible:\n{seen}");
+    }
+}
+
+#[test]
+fn a_bearer_token_from_a_secret_is_sent_as_bearer_and_never_shows() {
+    let env = TestEnv::require();
+    env.install_crds();
+    let ns = env.namespace("bearer");
+    let operator = Operator::start(&env, &ns, 2);
+    let token = "sluice-bearer-token-4f1d9c2a";
+    let proxy = BearerProxy::start(&env.connect_url, token);
+    let name = format!("{ns}-src");
+
+    // A wrong token: the worker's side refuses, and the status says so.
+    env.apply(&secret_yaml("token", &ns, &[("token", "wrong-token-0b7e6a15".into())]));
+    let access =
+        "    authentication:\n      type: bearer\n      bearer:\n        secretRef: token\n";
+    env.apply(&connector_yaml(&ns, &name, &proxy.url, access));
+    let refused = wait_for("a 401 in status", Duration::from_secs(30), || {
+        let s = env.get_json(&["get", "connector", "src", "-n", &ns])["status"].clone();
+        let text = s.to_string();
+        if text.contains("401") { Ok(text) } else { Err(text) }
+    });
+    assert!(!refused.contains("wrong-token-0b7e6a15"), "{refused}");
+    let sent = proxy.seen();
+    assert!(!sent.is_empty() && sent.iter().all(|r| r.status == 401), "{sent:?}");
+    assert!(
+        sent.iter().all(|r| r.authorization.as_deref() == Some("Bearer wrong-token-0b7e6a15")),
+        "the Secret's token, as a bearer token, on every call: {sent:?}"
+    );
+
+    // Confluent for Kubernetes' bearer.txt key, with the right token: the connector is made
+    // on the real worker behind the proxy.
+    env.apply(&secret_yaml("token-cfk", &ns, &[("bearer.txt", token.into())]));
+    env.apply(&connector_yaml(
+        &ns,
+        &name,
+        &proxy.url,
+        &access.replace("secretRef: token", "secretRef: token-cfk"),
+    ));
+    wait_running(&env, &ns);
+    let created = proxy.seen().into_iter().find(|r| r.method == "POST" && r.path == "/connectors");
+    let created = created.expect("the create went through the proxy");
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_eq!(created.authorization, Some(format!("Bearer {token}")));
+    let on_worker = sluice_e2e::http_get(&format!("{}/connectors/{name}/status", env.connect_url));
+    assert_eq!(on_worker.unwrap()["connector"]["state"], "RUNNING");
+
+    let seen = visible_text(&env, &ns, &operator);
+    for secret in [token, "wrong-token-0b7e6a15", "not-a-real-password-123"] {
         assert!(!seen.contains(secret), "{secret} is visible:\n{seen}");
     }
 }
