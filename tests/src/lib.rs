@@ -202,7 +202,7 @@ impl TestEnv {
                 let mut quoted = l.split('"');
                 let request = quoted.nth(1)?;
                 let code = quoted.next()?.split_whitespace().next()?.parse().ok()?;
-                let agent = quoted.nth(3)?.to_owned();
+                let agent = quoted.nth(2)?.to_owned();
                 let mut parts = request.split(' ');
                 Some(LoggedRequest {
                     at,

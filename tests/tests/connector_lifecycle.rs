@@ -19,14 +19,18 @@ struct Case {
     operator: Operator,
 }
 
+/// The operator's resync in these tests, in seconds.
+const RESYNC_SECONDS: f64 = 2.0;
+
 impl Case {
     fn new(prefix: &str, worker: &'static str, extra_args: &[&str]) -> Self {
         let env = TestEnv::require();
         env.install_crds();
         let ns = env.namespace(prefix);
+        let resync = RESYNC_SECONDS.to_string();
         let mut args = vec![
             "--resync-seconds",
-            "2",
+            &resync,
             "--restart-backoff-seconds",
             "1",
             "--restart-backoff-max-seconds",
@@ -295,7 +299,9 @@ fn a_failed_sink_is_restarted_with_backoff_and_heals_once_its_directory_exists()
     let file = dir.join("out.txt");
     case.apply_connector("sink", &sink_spec(&name, file.to_str().unwrap(), 10, &case.url));
 
-    case.wait_status("sink", "two restarts", |s| s["restartCount"].as_i64() >= Some(2));
+    // Four restarts: three gaps, the last longer than the 2 s resync, so a restart on
+    // every resync would show.
+    case.wait_status("sink", "four restarts", |s| s["restartCount"].as_i64() >= Some(4));
     let failed = case.wait_status("sink", "Degraded while it keeps failing", |s| {
         Case::condition(s, "Degraded")["status"] == "True"
     });
@@ -303,10 +309,26 @@ fn a_failed_sink_is_restarted_with_backoff_and_heals_once_its_directory_exists()
     assert!(failed["lastDecision"]["reason"].as_str().unwrap().contains("FAILED"), "{failed}");
     let event = case.wait_event("sink", "RestartFailed");
     assert!(event.contains(&name), "{event}");
-    // Backoff: restarts are spaced, not back to back.
-    let restarts: Vec<_> =
-        case.writes_from_operator().into_iter().filter(|(_, p)| p.contains("/restart")).collect();
-    assert!(!restarts.is_empty());
+    // Backoff: the gap after the n-th restart is at least min(cap, base * 2^(n-1)) less the
+    // 20% jitter (base 1 s, cap 4 s here): 0.8 s, 1.6 s, 3.2 s, measured between the restart
+    // calls the worker carried out (a 409 is no restart), as its request log times them.
+    // Less half a second: the backoff counts from the decision, a little before its call.
+    let restarts: Vec<_> = case
+        .env
+        .logged_requests(case.worker, &case.operator.instance)
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/restart") && r.code < 300)
+        .collect();
+    assert!(restarts.len() >= 4, "{restarts:?}");
+    for (n, pair) in restarts.windows(2).take(3).enumerate() {
+        let gap = pair[0].at.duration_until(pair[1].at).as_secs_f64();
+        let least = 0.8 * f64::from(1u32 << n).min(4.0) - 0.5;
+        assert!(
+            gap >= least && gap < 1.2 * least + 10.0,
+            "restart {} came {gap:.3} s after the one before; the backoff allows no less than {least} s: {restarts:?}",
+            n + 2
+        );
+    }
 
     std::fs::create_dir_all(&dir).unwrap();
     let healed = case.wait_status("sink", "RUNNING after the directory exists", |s| {
@@ -375,6 +397,28 @@ fn drift_made_through_the_rest_api_is_restored_within_one_resync() {
             other => Err(format!("{other:?}")),
         }
     });
+    // Within one resync (2 s here) of the change, plus the reconcile's own calls: measured
+    // in the worker's request log, from the change to Sluice's restoring PUT.
+    let path = format!("/connectors/{name}/config");
+    let log = case.env.worker_requests(case.worker);
+    let changed = log
+        .iter()
+        .rfind(|r| r.method == "PUT" && r.path == path && r.agent.starts_with("curl/"))
+        .expect("the change in the worker's log")
+        .at;
+    let agent = format!("({})", case.operator.instance);
+    let restored = log
+        .iter()
+        .find(|r| {
+            r.method == "PUT" && r.path == path && r.agent.ends_with(&agent) && r.at >= changed
+        })
+        .unwrap_or_else(|| panic!("no restoring PUT after the change: {log:?}"))
+        .at;
+    let took = changed.duration_until(restored).as_secs_f64();
+    assert!(
+        took <= RESYNC_SECONDS + 3.0,
+        "restored {took:.3} s after the change, not within one resync of {RESYNC_SECONDS} s"
+    );
     let event = case.wait_event("src", "DriftRestored");
     assert!(event.contains("changed outside Sluice"), "{event}");
 

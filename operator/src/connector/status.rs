@@ -1,7 +1,7 @@
 //! The `Connector` status, computed from what was desired, observed, planned and done.
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 
 use super::restart::{Decision, RestartHistory};
 use super::{Action, ConnectorRunState, DesiredConnector, ObservedConnector, Plan};
@@ -154,7 +154,7 @@ fn observe_into(
     status.tasks = observed.map(|o| listed_tasks(&o.tasks)).unwrap_or_default();
     status.tasks_ready = observed.map(|o| format!("{}/{}", o.running_tasks(), o.tasks.len()));
     status.restart_count = i32::try_from(plan.history.count).unwrap_or(i32::MAX);
-    status.last_restart_time = plan.history.last_restart.map(Time);
+    status.last_restart_time = plan.history.last_restart.map(MicroTime);
     status.next_retry_time = match &plan.decision {
         Some(Decision::Wait { until, .. }) => Some(Time(*until)),
         _ => None,
@@ -465,6 +465,26 @@ mod tests {
         assert_eq!(s.restart_count, 2);
         assert_eq!(s.last_decision.as_ref().unwrap().action, "GiveUp");
         assert_eq!(history(Some(&s)).count, 2);
+    }
+
+    #[test]
+    fn the_last_restart_keeps_its_fraction_of_a_second_through_the_api_server() {
+        // Written at 12.9 s, read back at 12.9 s: the backoff counts from the restart, not
+        // from the whole second before it (which shortened a wait by up to a second).
+        let at = Timestamp::new(1_700_000_012, 900_000_000).unwrap();
+        let s = ConnectorStatus {
+            restart_count: 1,
+            last_restart_time: Some(MicroTime(at)),
+            ..ConnectorStatus::default()
+        };
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains("\"lastRestartTime\":\"2023-11-14T22:13:32.900000Z\""), "{text}");
+        let read: ConnectorStatus = serde_json::from_str(&text).unwrap();
+        assert_eq!(history(Some(&read)).last_restart, Some(at));
+        // A status an earlier release wrote, in whole seconds, still reads.
+        let old: ConnectorStatus =
+            serde_json::from_str(r#"{"lastRestartTime":"2023-11-14T22:13:32Z"}"#).unwrap();
+        assert_eq!(history(Some(&old)).last_restart, Timestamp::from_second(1_700_000_012).ok());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, MicroTime, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -187,9 +187,10 @@ pub struct ConnectorStatus {
     /// Automatic restarts since the connector was last healthy.
     #[serde(default)]
     pub restart_count: i32,
-    /// When Sluice last restarted the connector or a task.
+    /// When Sluice last restarted the connector or a task, to the microsecond: the backoff
+    /// counts from it, and whole seconds would shorten a wait by up to one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_restart_time: Option<Time>,
+    pub last_restart_time: Option<MicroTime>,
     /// When Sluice will next try to restart, if it is backing off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_retry_time: Option<Time>,
