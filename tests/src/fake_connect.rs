@@ -99,9 +99,6 @@ pub struct Seen {
     pub authorization: Option<String>,
     /// The status it was answered with (0: not answered, the fake stopped first).
     pub status: u16,
-    /// Whether the client had closed the connection by the time the answer was ready: it
-    /// gave up waiting (a slow create, [`Fault::SlowCreate`]).
-    pub client_gone: bool,
 }
 
 /// A running fake worker on 127.0.0.1; stops when dropped.
@@ -263,7 +260,6 @@ fn serve(
                 at: Instant::now(),
                 authorization: authorization.clone(),
                 status: 0,
-                client_gone: false,
             });
             log.len() - 1
         };
@@ -297,7 +293,6 @@ fn serve(
         };
         if let Some(delay) = delay {
             thread::sleep(delay);
-            log.lock().expect("log lock")[seen].client_gone = peer_closed(&stream);
         }
         if stop.load(Ordering::Relaxed) {
             return;
@@ -322,16 +317,6 @@ fn serve(
             return;
         }
     }
-}
-
-/// Whether the other end has closed `stream` (a read would see the end of the stream).
-fn peer_closed(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let closed = matches!(stream.peek(&mut [0u8; 1]), Ok(0));
-    let _ = stream.set_nonblocking(false);
-    closed
 }
 
 fn reason(code: u16) -> &'static str {

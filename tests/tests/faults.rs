@@ -134,6 +134,12 @@ fn a_create_answered_after_the_client_timeout_is_not_made_twice() {
     case.wait_ready("late");
     let (posts, _) = case.creates_since(from);
     assert_eq!(posts, 1, "the create the client gave up on was not sent again");
+    // The client did give up on the create: the operator says its POST timed out.
+    let log = case.operator.as_ref().expect("the operator runs").log_text();
+    assert!(
+        log.lines().any(|l| l.contains("/connectors): operation timed out")),
+        "no timed-out create in the operator's log: no timeout happened"
+    );
     case.fake.set_fault(None);
     case.report("a create answered after the client timeout", case.calls_since(from), clean);
 }
