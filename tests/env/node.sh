@@ -8,7 +8,7 @@
 #   - the bridge $NODE_BRIDGE with $NODE_IP, and a route of the Service range to it;
 #   - the guard chains SLUICE-GUARD-OUT / SLUICE-GUARD-FWD in mangle, created before anything
 #     can forward, so no packet to or from the pod and Service ranges leaves by the uplink;
-#   - the KUBE-* and CNI-* chains kube-proxy, the kubelet and the CNI plugins add;
+#   - the KUBE-* and CNI-* chains kube-proxy, the kubelet and the CNI plugins add (IPv4 and IPv6);
 #   - the sysctls they change (recorded before start, restored after);
 #   - mounts under the node's directory, the kubepods and k8s.io cgroups, /run/containerd
 #     and /var/log/containers, which containerd and the kubelet hard-code.
@@ -95,10 +95,22 @@ node_guard_up() {
   ip route add "$NODE_SERVICE_CIDR" dev "$NODE_BRIDGE"
 }
 
-# The packets the guard dropped on the uplink: the suite checks this stays 0.
+# The packets the guard dropped on the uplink: the suite checks this stays 0. A guard that
+# is not there in full (a chain missing, unhooked, or short of its DROP rules) is an error,
+# never a count of 0: the count would prove nothing.
 node_guard_drops() {
-  iptables -t mangle -L SLUICE-GUARD-OUT -v -x -n 2>/dev/null | awk 'NR>2 {s+=$1} END {print s+0}'
-  iptables -t mangle -L SLUICE-GUARD-FWD -v -x -n 2>/dev/null | awk 'NR>2 {s+=$1} END {print s+0}'
+  local chain hook want listing rules
+  for chain in SLUICE-GUARD-OUT:POSTROUTING:4 SLUICE-GUARD-FWD:FORWARD:2; do
+    IFS=: read -r chain hook want <<<"$chain"
+    listing=$(iptables -t mangle -L "$chain" -v -x -n 2>&1) ||
+      { echo "the guard's chain $chain is missing: $listing" >&2; return 1; }
+    iptables -t mangle -C "$hook" -j "$chain" 2>/dev/null ||
+      { echo "the guard's chain $chain is not hooked into mangle $hook" >&2; return 1; }
+    rules=$(awk 'NR>2 && $3 == "DROP"' <<<"$listing" | wc -l)
+    ((rules >= want)) ||
+      { echo "the guard's chain $chain has $rules DROP rules, not $want" >&2; return 1; }
+    awk 'NR>2 {s+=$1} END {print s+0}' <<<"$listing"
+  done
 }
 
 # --- configuration -------------------------------------------------------------------------
@@ -371,16 +383,19 @@ unmount_under() {
 }
 
 node_flush_chains() {
-  local t chain
-  for t in filter nat mangle; do
-    # Jumps first, then the chains themselves.
-    { iptables -t "$t" -S 2>/dev/null | grep -E -- '-j (KUBE|CNI|SLUICE)-' || true; } | sed 's/^-A /-D /' |
-      while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done
-    for chain in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|SLUICE)-/ {print $2}'); do
-      iptables -t "$t" -F "$chain" 2>/dev/null || true
-    done
-    for chain in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|SLUICE)-/ {print $2}'); do
-      iptables -t "$t" -X "$chain" 2>/dev/null || true
+  local ipt t chain
+  # IPv6 too: the kubelet and kube-proxy add their canary and firewall chains to both.
+  for ipt in iptables ip6tables; do
+    for t in filter nat mangle; do
+      # Jumps first, then the chains themselves.
+      { $ipt -t "$t" -S 2>/dev/null | grep -E -- '-j (KUBE|CNI|SLUICE)-' || true; } | sed 's/^-A /-D /' |
+        while read -r rule; do eval "$ipt -t $t $rule" 2>/dev/null || true; done
+      for chain in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|SLUICE)-/ {print $2}'); do
+        $ipt -t "$t" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE|CNI|SLUICE)-/ {print $2}'); do
+        $ipt -t "$t" -X "$chain" 2>/dev/null || true
+      done
     done
   done
 }

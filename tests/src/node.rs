@@ -209,6 +209,87 @@ impl NodeEnv {
         )
     }
 
+    /// Waits until connector `name` (on the Connect `connect` of `ns`) is RUNNING with its
+    /// tasks as a worker answers now, on workers whose pods exist now, and its Connector's
+    /// status says the same (state and worker ids): a status left from before a scale-down, a
+    /// deleted pod or a roll cannot pass, since the worker is asked afresh each time.
+    pub fn wait_running_now(&self, what: &str, ns: &str, name: &str) -> Value {
+        let access = RestAccess::read(self, ns, "connect");
+        let args = ["get", "connector", name, "-n", ns];
+        self.wait_object(what, Duration::from_secs(180), &args, |c| {
+            self.running_now(&access, ns, c)
+        })
+    }
+
+    /// `Ok` when the Connector `c` (of the Connect `connect` in `ns`) is RUNNING with its
+    /// tasks as a worker answers now, on current pods, and its status says the same.
+    pub fn running_now(&self, access: &RestAccess, ns: &str, c: &Value) -> Result<(), String> {
+        let name = c["metadata"]["name"].as_str().unwrap_or_default();
+        {
+            if !running(c) {
+                return Err(c["status"].to_string());
+            }
+            let pods: Vec<(String, String)> = pods_of(self, ns)
+                .iter()
+                .filter(|p| {
+                    p["metadata"]["deletionTimestamp"].is_null()
+                        && condition(p, "Ready")["status"] == "True"
+                })
+                .filter_map(|p| {
+                    let name = p["metadata"]["name"].as_str()?.to_owned();
+                    Some((name, p["status"]["podIP"].as_str()?.to_owned()))
+                })
+                .collect();
+            let Some((pod, ip)) = pods.first() else { return Err("no Ready worker pod".into()) };
+            let connector = c["status"]["connectorName"].as_str().unwrap_or(name);
+            let path = format!("/connectors/{connector}/status");
+            let (url, curl) = access.worker(pod, ip, &path, Some(&access.operator()));
+            let curl: Vec<&str> = curl.iter().map(String::as_str).collect();
+            let (code, now) = crate::http_with("GET", &url, None, &curl)?;
+            let tasks = now["tasks"].as_array().cloned().unwrap_or_default();
+            if code != 200
+                || now["connector"]["state"] != "RUNNING"
+                || tasks.is_empty()
+                || tasks.iter().any(|t| t["state"] != "RUNNING")
+            {
+                return Err(format!("the worker says {code} {now}"));
+            }
+            // Every worker id names a pod that exists now.
+            let ids: Vec<&str> = std::iter::once(&now["connector"])
+                .chain(tasks.iter())
+                .filter_map(|e| e["worker_id"].as_str())
+                .collect();
+            let on_pod = |id: &str| {
+                pods.iter()
+                    .any(|(pod, _)| id.starts_with(&format!("{pod}.connect-workers.{ns}.svc:")))
+            };
+            if let Some(gone) = ids.iter().find(|id| !on_pod(id)) {
+                return Err(format!("{gone} is no current worker pod of {pods:?}"));
+            }
+            // The status mirrors that answer.
+            let mut listed: Vec<(i64, &str)> = tasks
+                .iter()
+                .map(|t| (t["id"].as_i64().unwrap_or(-1), t["worker_id"].as_str().unwrap_or("")))
+                .collect();
+            let mut mirrored: Vec<(i64, &str)> = c["status"]["tasks"]
+                .as_array()
+                .map(|ts| {
+                    ts.iter()
+                        .map(|t| {
+                            (t["id"].as_i64().unwrap_or(-1), t["workerId"].as_str().unwrap_or(""))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            listed.sort();
+            mirrored.sort();
+            if c["status"]["workerId"] != now["connector"]["worker_id"] || listed != mirrored {
+                return Err(format!("the status {} is not the worker's {now}", c["status"]));
+            }
+            Ok(())
+        }
+    }
+
     /// Waits until the Connect `connect` in `ns` is Ready with `replicas` ready workers
     /// (pods start slowly on 2 cores: five minutes); returns it.
     pub fn wait_connect_ready(&self, what: &str, ns: &str, replicas: i64) -> Value {

@@ -28,11 +28,24 @@ fn template_ok(env: &TestEnv, extra: &[&str]) -> String {
     env.helm_ok(&template_args(&chart(), extra))
 }
 
+/// Whether the API server allows `user` the access `args` names. Only a clean answer counts:
+/// `yes` with exit 0, or `no` with exit 1 and nothing on stderr. Anything else (an unknown
+/// resource, a server that does not answer) is an error, never a "no", so a check that
+/// something is denied cannot pass on a typo or a dead server.
 fn can(env: &TestEnv, user: &str, args: &[&str]) -> bool {
     let mut all = vec!["auth", "can-i", "--as", user];
     all.extend(args);
     let out = env.kubectl(&all);
-    String::from_utf8_lossy(&out.stdout).trim() == "yes"
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    match (out.status.code(), stdout.trim(), stderr.trim()) {
+        (Some(0), "yes", "") => true,
+        (Some(1), "no", "") => false,
+        (code, stdout, stderr) => panic!(
+            "kubectl {}: no clean answer (exit {code:?}, stdout {stdout:?}, stderr {stderr:?})",
+            all.join(" ")
+        ),
+    }
 }
 
 /// Every document of a multi-document YAML stream, as JSON (`---` separated).

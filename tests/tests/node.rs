@@ -386,6 +386,8 @@ fn guard_drops(node: &NodeEnv) -> u64 {
         .env("SLUICE_TESTENV_DIR", &node.env.dir)
         .output()
         .expect("testenv runs");
+    // A missing guard is an error, not zero drops.
+    sluice_e2e::assert_success(&out, "testenv guard-drops");
     String::from_utf8_lossy(&out.stdout).trim().parse().expect("a packet count")
 }
 
@@ -886,7 +888,8 @@ fn scaling_deleting_a_pod_upgrading_a_plugin_and_overrides_roll_exactly_as_docum
             }
         })
     };
-    let running = |what: &str| node.wait_running(what, &ns, "roll-in");
+    // Asked of a worker afresh each time: a status from before the event does not pass.
+    let running = |what: &str| node.wait_running_now(what, &ns, "roll-in");
     ready("2 workers", 2);
     node.env.apply(&file_source(&ns, "roll-in", "/etc/passwd", &format!("{ns}-roll")));
     running("the connector RUNNING");

@@ -1,7 +1,8 @@
 //! `secret-sweep --audit FILE... --logs PATH...`: fails when a value the suite wrote into a
 //! Secret shows in a status, Event, ConfigMap, Service or StatefulSet the audit logs recorded,
 //! or in a log file (a PATH or any file below it; see `sluice_e2e::secret_sweep`). A missing
-//! or empty audit log, or one without a Secret in it, fails too: the sweep would prove nothing.
+//! or empty audit log, or one without a Secret in it, fails too, and so does `--logs` naming
+//! nothing, or paths without one non-empty file: the sweep would prove nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -10,13 +11,21 @@ use sluice_e2e::secret_sweep::{MIN_LEN, Sweep};
 fn main() {
     let mut audits = Vec::new();
     let mut dirs = Vec::new();
+    let mut logs_named = false;
     let mut list = &mut audits;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--audit" => list = &mut audits,
-            "--logs" => list = &mut dirs,
+            "--logs" => {
+                logs_named = true;
+                list = &mut dirs;
+            }
             _ => list.push(PathBuf::from(arg)),
         }
+    }
+    if logs_named && dirs.is_empty() {
+        eprintln!("FAILED: --logs names no log: no operator's log was collected to sweep");
+        std::process::exit(1);
     }
     if let Err(e) = run(&audits, &dirs) {
         eprintln!("FAILED: {e}");
@@ -55,6 +64,12 @@ fn run(audits: &[PathBuf], dirs: &[PathBuf]) -> Result<(), String> {
         } else {
             return Err(format!("the log {} does not exist", path.display()));
         }
+    }
+    let written = sweep.outputs.iter().filter(|(place, text)| {
+        dirs.iter().any(|d| place.starts_with(&*d.display().to_string())) && !text.is_empty()
+    });
+    if !dirs.is_empty() && written.count() == 0 {
+        return Err(format!("no log below {dirs:?} has a line in it: there is nothing to sweep"));
     }
     let bytes: usize = sweep.outputs.iter().map(|(_, t)| t.len()).sum();
     let leaks = sweep.leaks();
