@@ -438,7 +438,7 @@ pub struct ConnectStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, `Progressing` and `PluginsResolved`, with reason and message; `Reconciled` once reconciles have failed several times in a row.
+    /// `Ready`, `PluginsResolved` and `PluginsInstalled` (once a pod has run its installer), with reason and message; `Reconciled` once reconciles have failed several times in a row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,

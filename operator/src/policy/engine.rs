@@ -358,6 +358,10 @@ impl PolicyEngine {
             Err(PolicyError::OutOfFuel { .. }) => "out-of-fuel",
             Err(PolicyError::MemoryLimit { .. }) => "memory-limit",
             Err(PolicyError::Timeout(_)) => "timeout",
+            Err(PolicyError::TooManyHostCalls(_) | PolicyError::HostCallTooLarge(_)) => {
+                "host-call-limit"
+            }
+            // What classify() leaves: the guest trapped (a panic, unreachable, a bad access).
             Err(_) => "trap",
         };
         crate::metrics::policy_call(&policy.name, policy.signature.world.name(), outcome, usage);
