@@ -4,7 +4,7 @@
 //! in front; everything behind it is the real worker's.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufReader, Read, Write},
     net::{TcpListener, TcpStream},
     sync::{
         Arc, Mutex,
@@ -85,38 +85,19 @@ fn serve(
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) =
-            (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-        let mut headers = Vec::new();
-        let (mut length, mut authorization) = (0usize, None);
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header)? == 0 {
-                return Ok(());
-            }
-            let header = header.trim_end().to_owned();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = header.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                } else if k.eq_ignore_ascii_case("authorization") {
-                    authorization = Some(v.trim().to_owned());
-                }
-                if k.eq_ignore_ascii_case("connection") || k.eq_ignore_ascii_case("keep-alive") {
-                    continue;
-                }
-            }
-            headers.push(header);
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
+        let Some(request) = crate::http_wire::read_request(&mut reader) else { return Ok(()) };
+        let (method, path) = (request.method.clone(), request.target.clone());
+        let authorization = request.header("authorization").map(str::to_owned);
+        // The rest go to the worker as they came, but for the connection's own headers.
+        let headers: Vec<String> = request
+            .headers
+            .iter()
+            .filter(|(k, _)| {
+                !k.eq_ignore_ascii_case("connection") && !k.eq_ignore_ascii_case("keep-alive")
+            })
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let body = &request.body;
         let record = |status| {
             seen.lock().expect("seen lock").push(Seen {
                 method: method.clone(),
@@ -145,7 +126,7 @@ fn serve(
         }
         request.push_str("Connection: close\r\n\r\n");
         worker.write_all(request.as_bytes())?;
-        worker.write_all(&body)?;
+        worker.write_all(body)?;
         let mut answer = Vec::new();
         worker.read_to_end(&mut answer)?;
         let status = String::from_utf8_lossy(&answer)

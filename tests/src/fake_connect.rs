@@ -17,7 +17,7 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufReader, Write},
     net::{TcpListener, TcpStream},
     sync::{
         Arc, Mutex,
@@ -221,36 +221,13 @@ fn serve(
     let mut stream = stream;
     // Keep-alive: serve requests on this connection until the client closes it.
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(request) = crate::http_wire::read_request(&mut reader) else { return };
+        if stop.load(Ordering::Relaxed) {
             return;
         }
-        let mut parts = line.split_whitespace();
-        let (method, target) =
-            (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-        let mut length = 0usize;
-        let mut authorization = None;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = header.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                } else if k.eq_ignore_ascii_case("authorization") {
-                    authorization = Some(v.trim().to_owned());
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() || stop.load(Ordering::Relaxed) {
-            return;
-        }
+        let (method, target, body) =
+            (request.method.clone(), request.target.clone(), &request.body);
+        let authorization = request.header("authorization").map(str::to_owned);
         requests.fetch_add(1, Ordering::Relaxed);
         let seen = {
             let mut log = log.lock().expect("log lock");
@@ -271,7 +248,7 @@ fn serve(
                 && target == "/connectors"
             {
                 if stored {
-                    route(&mut state, &method, &target, &body);
+                    route(&mut state, &method, &target, body);
                 }
                 return;
             }
@@ -281,7 +258,7 @@ fn serve(
                 let (code, reply) = error(409, REBALANCE_409);
                 (code, reply, None)
             } else {
-                let (code, reply) = route(&mut state, &method, &target, &body);
+                let (code, reply) = route(&mut state, &method, &target, body);
                 let delay = match fault {
                     Some(Fault::SlowCreate(d)) if method == "POST" && target == "/connectors" => {
                         Some(d)

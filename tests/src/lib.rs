@@ -18,6 +18,7 @@ pub mod bad_input;
 pub mod bearer_proxy;
 pub mod fake_connect;
 pub mod http_server;
+pub mod http_wire;
 pub mod node;
 pub mod plugins;
 pub mod secret_sweep;
