@@ -225,69 +225,64 @@ impl NodeEnv {
     /// tasks as a worker answers now, on current pods, and its status says the same.
     pub fn running_now(&self, access: &RestAccess, ns: &str, c: &Value) -> Result<(), String> {
         let name = c["metadata"]["name"].as_str().unwrap_or_default();
-        {
-            if !running(c) {
-                return Err(c["status"].to_string());
-            }
-            let pods: Vec<(String, String)> = pods_of(self, ns)
-                .iter()
-                .filter(|p| {
-                    p["metadata"]["deletionTimestamp"].is_null()
-                        && condition(p, "Ready")["status"] == "True"
-                })
-                .filter_map(|p| {
-                    let name = p["metadata"]["name"].as_str()?.to_owned();
-                    Some((name, p["status"]["podIP"].as_str()?.to_owned()))
-                })
-                .collect();
-            let Some((pod, ip)) = pods.first() else { return Err("no Ready worker pod".into()) };
-            let connector = c["status"]["connectorName"].as_str().unwrap_or(name);
-            let path = format!("/connectors/{connector}/status");
-            let (url, curl) = access.worker(pod, ip, &path, Some(&access.operator()));
-            let curl: Vec<&str> = curl.iter().map(String::as_str).collect();
-            let (code, now) = crate::http_with("GET", &url, None, &curl)?;
-            let tasks = now["tasks"].as_array().cloned().unwrap_or_default();
-            if code != 200
-                || now["connector"]["state"] != "RUNNING"
-                || tasks.is_empty()
-                || tasks.iter().any(|t| t["state"] != "RUNNING")
-            {
-                return Err(format!("the worker says {code} {now}"));
-            }
-            // Every worker id names a pod that exists now.
-            let ids: Vec<&str> = std::iter::once(&now["connector"])
-                .chain(tasks.iter())
-                .filter_map(|e| e["worker_id"].as_str())
-                .collect();
-            let on_pod = |id: &str| {
-                pods.iter()
-                    .any(|(pod, _)| id.starts_with(&format!("{pod}.connect-workers.{ns}.svc:")))
-            };
-            if let Some(gone) = ids.iter().find(|id| !on_pod(id)) {
-                return Err(format!("{gone} is no current worker pod of {pods:?}"));
-            }
-            // The status mirrors that answer.
-            let mut listed: Vec<(i64, &str)> = tasks
-                .iter()
-                .map(|t| (t["id"].as_i64().unwrap_or(-1), t["worker_id"].as_str().unwrap_or("")))
-                .collect();
-            let mut mirrored: Vec<(i64, &str)> = c["status"]["tasks"]
-                .as_array()
-                .map(|ts| {
-                    ts.iter()
-                        .map(|t| {
-                            (t["id"].as_i64().unwrap_or(-1), t["workerId"].as_str().unwrap_or(""))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            listed.sort();
-            mirrored.sort();
-            if c["status"]["workerId"] != now["connector"]["worker_id"] || listed != mirrored {
-                return Err(format!("the status {} is not the worker's {now}", c["status"]));
-            }
-            Ok(())
+        if !running(c) {
+            return Err(c["status"].to_string());
         }
+        let pods: Vec<(String, String)> = pods_of(self, ns)
+            .iter()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null()
+                    && condition(p, "Ready")["status"] == "True"
+            })
+            .filter_map(|p| {
+                let name = p["metadata"]["name"].as_str()?.to_owned();
+                Some((name, p["status"]["podIP"].as_str()?.to_owned()))
+            })
+            .collect();
+        let Some((pod, ip)) = pods.first() else { return Err("no Ready worker pod".into()) };
+        let connector = c["status"]["connectorName"].as_str().unwrap_or(name);
+        let path = format!("/connectors/{connector}/status");
+        let (url, curl) = access.worker(pod, ip, &path, Some(&access.operator()));
+        let curl: Vec<&str> = curl.iter().map(String::as_str).collect();
+        let (code, now) = crate::http_with("GET", &url, None, &curl)?;
+        let tasks = now["tasks"].as_array().cloned().unwrap_or_default();
+        if code != 200
+            || now["connector"]["state"] != "RUNNING"
+            || tasks.is_empty()
+            || tasks.iter().any(|t| t["state"] != "RUNNING")
+        {
+            return Err(format!("the worker says {code} {now}"));
+        }
+        // Every worker id names a pod that exists now.
+        let ids: Vec<&str> = std::iter::once(&now["connector"])
+            .chain(tasks.iter())
+            .filter_map(|e| e["worker_id"].as_str())
+            .collect();
+        let on_pod = |id: &str| {
+            pods.iter().any(|(pod, _)| id.starts_with(&format!("{pod}.connect-workers.{ns}.svc:")))
+        };
+        if let Some(gone) = ids.iter().find(|id| !on_pod(id)) {
+            return Err(format!("{gone} is no current worker pod of {pods:?}"));
+        }
+        // The status mirrors that answer.
+        let mut listed: Vec<(i64, &str)> = tasks
+            .iter()
+            .map(|t| (t["id"].as_i64().unwrap_or(-1), t["worker_id"].as_str().unwrap_or("")))
+            .collect();
+        let mut mirrored: Vec<(i64, &str)> = c["status"]["tasks"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| (t["id"].as_i64().unwrap_or(-1), t["workerId"].as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        listed.sort();
+        mirrored.sort();
+        if c["status"]["workerId"] != now["connector"]["worker_id"] || listed != mirrored {
+            return Err(format!("the status {} is not the worker's {now}", c["status"]));
+        }
+        Ok(())
     }
 
     /// Waits until the Connect `connect` in `ns` is Ready with `replicas` ready workers
