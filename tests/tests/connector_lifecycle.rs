@@ -317,7 +317,8 @@ fn a_failed_sink_is_restarted_with_backoff_and_heals_once_its_directory_exists()
     // Backoff: the gap after the n-th restart is at least min(cap, base * 2^(n-1)) less the
     // 20% jitter (base 1 s, cap 4 s here): 0.8 s, 1.6 s, 3.2 s, measured between the restart
     // calls the worker carried out (a 409 is no restart), as its request log times them.
-    // Less half a second: the backoff counts from the decision, a little before its call.
+    // Less half a second: the backoff counts from the moment before the call, and the call
+    // takes its own time to reach the worker's log on a loaded machine.
     let restarts: Vec<_> = case
         .env
         .logged_requests(case.worker, &case.operator.instance)

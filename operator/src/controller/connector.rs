@@ -231,7 +231,7 @@ async fn apply(
         now: run.now,
         worker_version: ctx.cache.version(&target.key, &target.client).await,
     };
-    let plan = plan(&input);
+    let mut plan = plan(&input);
     // The controller reconciles the object in its watch cache, which can lag a write Sluice
     // just made (a status hold, cleared annotations); acting on a stale object could undo
     // what the newer one asks (resume a connector a newer status holds paused, or the
@@ -268,7 +268,15 @@ async fn apply(
     }
 
     let drift = run.is_drift(observed.as_ref());
-    for action in &plan.actions {
+    let counted_restart = plan.history.last_restart == Some(run.now);
+    for action in &plan.actions.clone() {
+        // The backoff counts from the restart the worker was asked for, not from the start
+        // of this reconcile: the reads before it (Secrets, the listing, the freshness check)
+        // can take most of a second on a loaded node, and a next reconcile that reads
+        // faster would then restart sooner than the backoff allows.
+        if counted_restart && matches!(action, Action::RestartFailed | Action::RestartConnector) {
+            plan.history.last_restart = Some(jiff::Timestamp::now());
+        }
         if let Err(e) = act(&target, &desired, action).await {
             ctx.cache.invalidate(&target.key).await;
             if e.is_retryable() {
