@@ -10,7 +10,8 @@
 //! assertions: the calls and their codes, `initial_state` RUNNING, PAUSED and STOPPED, a
 //! FAILED connector and a FAILED task with their traces in `/status` and the expanded listing
 //! (the real side uses `tests/env/failing-connector`, a connector that fails on purpose), the
-//! 401 of the basic-auth extension, and the shape of a 409. The faults themselves (timing,
+//! 401 of the basic-auth extension, and a rebalance's 409 (from two real workers of one
+//! group: a write that misses the leader). The faults themselves (timing,
 //! dropped connections) are not a worker's behaviour but the network's and the clock's.
 //!
 //! Unlike the worker, state changes are immediate and every request is counted and timed.
@@ -44,9 +45,11 @@ const PLUGINS: &[(&str, &str)] = &[
 /// valid credentials with: plain text, though labelled JSON.
 const UNAUTHORIZED: &str = "User cannot access the resource.";
 
-/// What a worker answers while its group rebalances (`ConnectorsResource`, on a
-/// `RebalanceNeededException`).
-pub const REBALANCE_409: &str = "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)";
+/// What a worker answers a write that missed the group's leader because the leader changed
+/// under it, a rebalance (`HerderRequestHandler`); the conformance suite gets the same body
+/// from a real worker.
+pub const REBALANCE_409: &str =
+    "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
 
 #[derive(Clone)]
 struct Task {

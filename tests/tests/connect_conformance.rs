@@ -238,8 +238,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A 409's body: Connect's error shape, `error_code` and `message`, which is all Sluice
-/// reads of it. A worker answers a rebalance with the same shape (the fake's message is
-/// `ConnectorsResource`'s for it); this checks the shape on a 409 a worker gives on cue.
+/// reads of it.
 fn conflict_shape(body: &Value) {
     let fields: Vec<&String> = body.as_object().map(|o| o.keys().collect()).unwrap_or_default();
     assert_eq!(fields, ["error_code", "message"], "{body}");
@@ -476,11 +475,57 @@ fn the_real_worker_with_basic_auth_refuses_bad_credentials_as_the_fake_does() {
     unauthorized_conforms(&fake.url, good);
 }
 
+/// Stops the peer workers the rebalance test started, also when it fails.
+struct Peers<'a>(&'a TestEnv);
+
+impl Drop for Peers<'_> {
+    fn drop(&mut self) {
+        for part in ["connect-peer-a", "connect-peer-b"] {
+            self.0.testenv(&["stop", part]);
+        }
+    }
+}
+
 #[test]
-fn the_fakes_rebalance_409_has_the_workers_error_shape() {
-    // A rebalance cannot be caused on cue on a real worker (requests wait for it to end; the
-    // 409 comes from a race), so the shape is held to a 409 the real worker gives on cue,
-    // in `conforms`, and the fake's rebalance answer to that same shape here.
+fn the_fakes_rebalance_409_is_the_one_a_worker_answers_when_a_request_misses_the_leader() {
+    // A write goes to the group's leader: a worker that is not the leader forwards it there,
+    // and the leader it was forwarded to handles it. When the leader changed between the two
+    // hops (a rebalance), the second worker is not the leader either and answers this 409.
+    // `?forward=false` is that second hop; sent to the worker that is not the leader of a
+    // group of two, it is answered on cue rather than by a race.
+    let env = TestEnv::require();
+    let peers = Peers(&env);
+    std::thread::scope(|s| {
+        for part in ["connect-peer-a", "connect-peer-b"] {
+            s.spawn(move || peers.0.testenv(&["start", part]));
+        }
+    });
+    let urls = [env.worker_url("peer_a"), env.worker_url("peer_b")];
+    let mut attempt = 0;
+    let real = wait_for("one peer creates, the other answers 409", Duration::from_secs(90), || {
+        attempt += 1;
+        let answers: Vec<(u16, Value)> = urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                let config =
+                    json!({"connector.class": SOURCE, "file": "/dev/null", "topic": "peers"});
+                call(
+                    "POST",
+                    &format!("{url}/connectors?forward=false"),
+                    Some(json!({"name": format!("peer-{attempt}-{i}"), "config": config})),
+                )
+            })
+            .collect();
+        match answers.as_slice() {
+            [(201, _), (409, body)] | [(409, body), (201, _)] => Ok(body.clone()),
+            _ => Err(format!("{answers:?}")),
+        }
+    });
+    drop(peers);
+    conflict_shape(&real);
+    assert_eq!(real["message"], REBALANCE_409, "{real}");
+
     let fake = FakeConnect::start();
     fake.set_fault(Some(sluice_e2e::fake_connect::Fault::Rebalancing));
     let (code, body) = call(
@@ -489,6 +534,5 @@ fn the_fakes_rebalance_409_has_the_workers_error_shape() {
         Some(json!({"name": "c", "config": {"connector.class": SOURCE}})),
     );
     assert_eq!(code, 409);
-    conflict_shape(&body);
-    assert_eq!(body["message"], REBALANCE_409);
+    assert_eq!(body, real, "the fake's rebalance answer is the real worker's");
 }
