@@ -46,9 +46,12 @@ sed -i -e '/^\[package\]/,/^\[/ s/^name = "sluice"$/name = "sluice-previous"/' \
   die "renaming the previous release's package and binary in $manifest"
 log "building the operator of $PREVIOUS_RELEASE"
 # Not --locked: the rename changes its lock file's entry for the package, nothing else.
+# The workspace's target directory as cargo names it (tests/run may point it into the
+# cache): through another path, the shared dependencies would be built again over it.
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
 cargo build -q -p sluice-previous --bin sluice-previous --manifest-path "$out/src/Cargo.toml" \
-  --target-dir "$repo/target" || die "building the previous release's operator"
-cp target/debug/sluice-previous "$out/sluice"
+  --target-dir "$target_dir" || die "building the previous release's operator"
+cp "$target_dir/debug/sluice-previous" "$out/sluice"
 "$out/sluice" --help >/dev/null || die "the previous release's binary does not run"
 mkdir -p "$cache"
 cp "$out/sluice" "$kept.tmp" && mv "$kept.tmp" "$kept"
