@@ -268,14 +268,15 @@ async fn apply(
     }
 
     let drift = run.is_drift(observed.as_ref());
+    // The backoff counts from the restart the worker was asked for, not from the start of
+    // this reconcile: the reads before it (Secrets, the listing, the freshness check) can
+    // take most of a second on a loaded node, and a next reconcile that reads faster would
+    // then restart sooner than the backoff allows.
     let counted_restart = plan.history.last_restart == Some(run.now);
-    for action in &plan.actions.clone() {
-        // The backoff counts from the restart the worker was asked for, not from the start
-        // of this reconcile: the reads before it (Secrets, the listing, the freshness check)
-        // can take most of a second on a loaded node, and a next reconcile that reads
-        // faster would then restart sooner than the backoff allows.
+    let mut restarted_at = None;
+    for action in &plan.actions {
         if counted_restart && matches!(action, Action::RestartFailed | Action::RestartConnector) {
-            plan.history.last_restart = Some(jiff::Timestamp::now());
+            restarted_at = Some(jiff::Timestamp::now());
         }
         if let Err(e) = act(&target, &desired, action).await {
             ctx.cache.invalidate(&target.key).await;
@@ -315,6 +316,9 @@ async fn apply(
             action_name(action)
         };
         run.event(EventType::Normal, reason, action_name(action), &note).await;
+    }
+    if let Some(at) = restarted_at {
+        plan.history.last_restart = Some(at);
     }
     if !plan.actions.is_empty() {
         ctx.cache.invalidate(&target.key).await;
